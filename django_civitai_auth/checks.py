@@ -1,0 +1,3 @@
+"""System checks (filled in by the sign-in work)."""
+
+from __future__ import annotations

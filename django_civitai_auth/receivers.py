@@ -1,0 +1,3 @@
+"""Signal receivers (filled in by the lifecycle work)."""
+
+from __future__ import annotations
