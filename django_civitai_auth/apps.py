@@ -10,4 +10,4 @@ class CivitaiAuthConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing registers the system checks and the signal receivers.
-        from django_civitai_auth import checks, receivers  # noqa: F401
+        from django_civitai_auth import checks, receivers, token_capture  # noqa: F401

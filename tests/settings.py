@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-SECRET_KEY = "tests-only-secret-key-not-for-production"  # noqa: S105
+SECRET_KEY = "tests-only-secret-key-not-for-production"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 USE_TZ = True
@@ -60,7 +60,7 @@ if os.environ.get("CIVITAI_TEST_DB") == "postgres":
     from urllib.parse import urlsplit
 
     _url = urlsplit(os.environ["CIVITAI_TEST_POSTGRES_URL"])
-    DATABASES = {
+    DATABASES: dict[str, dict[str, object]] = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": (_url.path or "/postgres").lstrip("/"),
@@ -80,7 +80,7 @@ else:
     }
 
 SOCIAL_AUTH_CIVITAI_KEY = "3f1c2b4a-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
-SOCIAL_AUTH_CIVITAI_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef"  # noqa: S105
+SOCIAL_AUTH_CIVITAI_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef"
 SOCIAL_AUTH_CIVITAI_SCOPE = ["UserRead", "AIServicesRead"]
 SOCIAL_AUTH_CIVITAI_BASE_URL = "http://127.0.0.1:9"  # each test points this at its emulator
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/"
