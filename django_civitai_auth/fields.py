@@ -36,6 +36,11 @@ class DecryptingAttribute(DeferredAttribute):
             return crypto.decrypt(value) if value else ""
         return value
 
+    def __set__(self, instance: Any, value: Any) -> None:
+        # Defining __set__ makes this a data descriptor. Without it the value Django puts in
+        # the instance's __dict__ would shadow __get__, and reads would return the ciphertext.
+        instance.__dict__[self.field.attname] = value
+
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """A TextField whose value is encrypted with the configured MultiFernet keys."""

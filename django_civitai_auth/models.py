@@ -71,10 +71,12 @@ class CivitaiToken(models.Model):
 
     @property
     def granted_scope(self) -> Scope:
+        """The scopes Civitai granted, as one Scope mask."""
         return Scope(self.scope)
 
     @property
     def is_active(self) -> bool:
+        """False once Civitai refused the tokens (REAUTH_REQUIRED) or they were revoked."""
         return self.status == TokenStatus.ACTIVE
 
     def is_expired(self, leeway: float = 0, now: dt.datetime | None = None) -> bool:
@@ -83,4 +85,5 @@ class CivitaiToken(models.Model):
         return self.expires_at <= moment + dt.timedelta(seconds=leeway)
 
     def has_scope(self, scope: Scope) -> bool:
+        """True when every scope in ``scope`` was granted."""
         return Scope(self.scope) & scope == scope

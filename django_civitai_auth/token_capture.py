@@ -1,3 +1,109 @@
-"""Captures tokens from social-auth before they reach the database (sign-in work)."""
+"""Moves Civitai's tokens out of social-auth's ``extra_data`` into the encrypted CivitaiToken row.
+
+social-core's pipeline puts the token response into ``UserSocialAuth.extra_data``, a plain JSON
+column. These receivers work with social-auth's default pipeline, so adding the app is enough:
+
+- ``pre_save`` takes ``access_token``, ``refresh_token`` and ``id_token`` out of ``extra_data``
+  before the row is written, and keeps them on the instance for the moment of the save;
+- ``post_save`` stores them encrypted in CivitaiToken, creating or updating the account's row.
+
+Whatever saves a Civitai ``UserSocialAuth`` (sign-in, social-core's own refresh, admin, a data
+migration) therefore never writes a token in plaintext.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+from social_django.models import UserSocialAuth
+
+from django_civitai_auth.backends import CivitaiOAuth2
+from django_civitai_auth.models import CivitaiToken, TokenStatus
+from django_civitai_auth.token_response import TokenGrant, parse_token_response
+
+PROVIDER = CivitaiOAuth2.name
+TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
+# The instance attribute that carries the tokens from pre_save to post_save.
+_CAPTURED = "_civitai_captured_tokens"
+
+
+@receiver(pre_save, sender=UserSocialAuth, dispatch_uid="civitai_take_tokens_from_extra_data")
+def take_tokens_from_extra_data(
+    sender: type[UserSocialAuth],
+    instance: UserSocialAuth,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    if instance.provider != PROVIDER or not isinstance(instance.extra_data, dict):
+        return
+    if update_fields is not None and "extra_data" not in update_fields:
+        return
+    captured = {
+        key: instance.extra_data.pop(key) for key in TOKEN_KEYS if key in instance.extra_data
+    }
+    # A fixture load (raw) has no pipeline behind it: its tokens are dropped, never written.
+    if captured.get("access_token") and not raw:
+        setattr(instance, _CAPTURED, captured)
+
+
+@receiver(post_save, sender=UserSocialAuth, dispatch_uid="civitai_store_captured_tokens")
+def store_captured_tokens(
+    sender: type[UserSocialAuth], instance: UserSocialAuth, **kwargs: Any
+) -> None:
+    captured: dict[str, Any] | None = instance.__dict__.pop(_CAPTURED, None)
+    if not captured:
+        return
+    extra = instance.extra_data if isinstance(instance.extra_data, dict) else {}
+    grant = parse_token_response(
+        {
+            "access_token": captured["access_token"],
+            "refresh_token": captured.get("refresh_token") or None,
+            "expires_in": extra.get("expires_in") or 3600,
+            "scope": extra.get("scope"),
+        }
+    )
+    store_grant(instance, grant)
+
+
+def store_grant(social: UserSocialAuth, grant: TokenGrant) -> CivitaiToken:
+    """Create or update the account's CivitaiToken from a sign-in's token response.
+
+    A new sign-in makes the row ACTIVE again and bumps ``generation``. An answer without a
+    refresh token keeps the stored one rather than erasing it.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        existing = CivitaiToken.objects.select_for_update().filter(social_auth_id=social.pk).first()
+        if existing is None:
+            return CivitaiToken.objects.create(
+                user_id=social.user_id,
+                social_auth=social,
+                access_token=grant.access_token,
+                refresh_token=grant.refresh_token or "",
+                refresh_token_issued_at=now if grant.refresh_token else None,
+                expires_at=grant.expires_at,
+                scope=int(grant.scope or 0),
+                status=TokenStatus.ACTIVE,
+            )
+        changes: dict[str, Any] = {
+            "user_id": social.user_id,
+            "access_token": grant.access_token,
+            "expires_at": grant.expires_at,
+            "status": TokenStatus.ACTIVE,
+            "generation": F("generation") + 1,
+            "updated_at": now,
+        }
+        if grant.refresh_token:
+            changes["refresh_token"] = grant.refresh_token
+            changes["refresh_token_issued_at"] = now
+        if grant.scope is not None:
+            changes["scope"] = int(grant.scope)
+        CivitaiToken.objects.filter(pk=existing.pk).update(**changes)
+        existing.refresh_from_db()
+        return existing

@@ -9,6 +9,9 @@ from typing import Any
 
 import pytest
 
+# social-core's vendored harness is run through tests/test_backend_harness.py, not on its own.
+collect_ignore = ["social_core_harness"]
+
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "testserver"}
 
 
@@ -54,3 +57,19 @@ def _loopback_only() -> Iterator[None]:
     yield
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The emulator's fixtures come through the package's pytest11 entry point once the package
+    # is installed; running from a checkout, register the same plugin module here (once).
+    from django_civitai_auth.emulator import pytest_plugin
+
+    if not config.pluginmanager.is_registered(pytest_plugin):
+        config.pluginmanager.register(pytest_plugin, "civitai_emulator")
+
+
+@pytest.fixture
+def civitai_site(civitai_emulator: Any, settings: Any) -> Any:
+    """The test emulator, with SOCIAL_AUTH_CIVITAI_BASE_URL pointing the site at it."""
+    settings.SOCIAL_AUTH_CIVITAI_BASE_URL = civitai_emulator.base_url
+    return civitai_emulator

@@ -79,10 +79,16 @@ else:
         }
     }
 
+# A child process of a multi-process test opens its parent's test database, named here.
+if os.environ.get("CIVITAI_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["CIVITAI_TEST_DB_NAME"]
+
 SOCIAL_AUTH_CIVITAI_KEY = "3f1c2b4a-9d8e-4f7a-8b6c-5d4e3f2a1b0c"
 SOCIAL_AUTH_CIVITAI_SECRET = "0123456789abcdef0123456789abcdef0123456789abcdef"
 SOCIAL_AUTH_CIVITAI_SCOPE = ["UserRead", "AIServicesRead"]
-SOCIAL_AUTH_CIVITAI_BASE_URL = "http://127.0.0.1:9"  # each test points this at its emulator
+SOCIAL_AUTH_CIVITAI_BASE_URL = os.environ.get(
+    "CIVITAI_TEST_BASE_URL", "http://127.0.0.1:9"
+)  # each test points this at its emulator (child processes get it through the environment)
 SOCIAL_AUTH_LOGIN_REDIRECT_URL = "/"
 SOCIAL_AUTH_LOGIN_ERROR_URL = "/login-error/"
 
