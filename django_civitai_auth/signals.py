@@ -1,0 +1,20 @@
+"""Signals about a user's Civitai tokens. Receivers get ``token`` (a CivitaiToken) and ``user_id``.
+
+A receiver never sees a token value through these signals' arguments other than the model
+instance, whose repr and str never show one.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent after a refresh stored a new token pair, once per rotation, by the process that did it.
+token_refreshed = Signal()
+
+# Sent after the tokens were sent to Civitai's revoke endpoint (or skipped, for a public app)
+# and just before the local copy is deleted; ``reason`` says why (logout, disconnect, ...).
+token_revoked = Signal()
+
+# Sent when Civitai refused a refresh (invalid_grant) and the row was marked REAUTH_REQUIRED:
+# only a new "Sign in with Civitai" by the user can help.
+reauthentication_required = Signal()
