@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 
 from django_civitai_auth.fields import EncryptedTextField
 from django_civitai_auth.scopes import Scope
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser  # noqa: F401
+    from django_civitai_auth.token_response import TokenGrant
 
 
 class TokenStatus(models.TextChoices):
@@ -87,3 +88,25 @@ class CivitaiToken(models.Model):
     def has_scope(self, scope: Scope) -> bool:
         """True when every scope in ``scope`` was granted."""
         return Scope(self.scope) & scope == scope
+
+
+def new_pair_changes(grant: TokenGrant, now: dt.datetime) -> dict[str, Any]:
+    """The column updates that install a new token pair from Civitai, for ``QuerySet.update``.
+
+    The row becomes ACTIVE and its ``generation`` moves on, which is what callers waiting on a
+    refresh watch for. An answer without a refresh token keeps the stored one, and an answer
+    without a scope keeps the stored scope.
+    """
+    changes: dict[str, Any] = {
+        "access_token": grant.access_token,
+        "expires_at": grant.expires_at,
+        "status": TokenStatus.ACTIVE,
+        "generation": F("generation") + 1,
+        "updated_at": now,
+    }
+    if grant.refresh_token:
+        changes["refresh_token"] = grant.refresh_token
+        changes["refresh_token_issued_at"] = now
+    if grant.scope is not None:
+        changes["scope"] = int(grant.scope)
+    return changes

@@ -34,13 +34,13 @@ import uuid
 from typing import Any
 
 from django.db import OperationalError
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from django_civitai_auth import signals, token_endpoint
 from django_civitai_auth.conf import civitai_settings
 from django_civitai_auth.exceptions import CivitaiUnavailable, ReauthenticationRequired
-from django_civitai_auth.models import CivitaiToken, TokenStatus
+from django_civitai_auth.models import CivitaiToken, TokenStatus, new_pair_changes
 from django_civitai_auth.token_response import TokenGrant
 
 logger = logging.getLogger(__name__)
@@ -178,21 +178,11 @@ def _with_retries(update: Any) -> int:
 
 
 def _store(token: CivitaiToken, seen: int, grant: TokenGrant) -> str:
-    now = timezone.now()
-    changes: dict[str, Any] = {
-        "access_token": grant.access_token,
-        "expires_at": grant.expires_at,
-        "generation": F("generation") + 1,
+    changes = {
+        **new_pair_changes(grant, timezone.now()),
         "refresh_claim": "",
         "refresh_claimed_until": None,
-        "status": TokenStatus.ACTIVE,
-        "updated_at": now,
     }
-    if grant.refresh_token:
-        changes["refresh_token"] = grant.refresh_token
-        changes["refresh_token_issued_at"] = now
-    if grant.scope is not None:
-        changes["scope"] = int(grant.scope)
     # Guarded by the generation we saw, not by our claim: if our lease ran out and someone else
     # claimed it, Civitai still accepted *our* use of the refresh token, so ours is the live pair.
     stored = _with_retries(

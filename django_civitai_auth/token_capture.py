@@ -16,14 +16,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 from social_django.models import UserSocialAuth
 
 from django_civitai_auth.backends import CivitaiOAuth2
-from django_civitai_auth.models import CivitaiToken, TokenStatus
+from django_civitai_auth.models import CivitaiToken, TokenStatus, new_pair_changes
 from django_civitai_auth.token_response import TokenGrant, parse_token_response
 
 PROVIDER = CivitaiOAuth2.name
@@ -91,19 +90,8 @@ def store_grant(social: UserSocialAuth, grant: TokenGrant) -> CivitaiToken:
                 scope=int(grant.scope or 0),
                 status=TokenStatus.ACTIVE,
             )
-        changes: dict[str, Any] = {
-            "user_id": social.user_id,
-            "access_token": grant.access_token,
-            "expires_at": grant.expires_at,
-            "status": TokenStatus.ACTIVE,
-            "generation": F("generation") + 1,
-            "updated_at": now,
-        }
-        if grant.refresh_token:
-            changes["refresh_token"] = grant.refresh_token
-            changes["refresh_token_issued_at"] = now
-        if grant.scope is not None:
-            changes["scope"] = int(grant.scope)
+        # The account may have moved to another user since it was first linked.
+        changes = {**new_pair_changes(grant, now), "user_id": social.user_id}
         CivitaiToken.objects.filter(pk=existing.pk).update(**changes)
         existing.refresh_from_db()
         return existing
