@@ -44,12 +44,20 @@ class CivitaiProfile:
     token: TokenSummary | None
 
 
-def avatar_url(url: object, *, allow_remote: bool) -> str | None:
+def origin_of(url: str) -> str:
+    """``scheme://host:port`` of a URL, lower-cased, as a Content-Security-Policy compares it."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def avatar_url(url: object, *, allow_remote: bool, emulator_url: str = "") -> str | None:
     """The avatar to put in an <img>, or None to show initials instead.
 
-    The emulator's demo avatars live on a remote host; the demo must neither depend on the
-    network nor leak the visitor's address, so only data: URIs and loopback URLs are shown
-    unless the site talks to the real Civitai.
+    The demo must neither depend on the network nor leak the visitor's address, so offline it
+    shows only data: URIs and the emulator's own avatars (a loopback URL on the emulator's
+    origin: the one origin besides this site that csp.py lets images come from; an avatar saved
+    by an emulator that ran on another port would be blocked, and show as a broken image).
+    Remote HTTPS avatars only when the site talks to the real Civitai.
     """
     if not isinstance(url, str) or not url:
         return None
@@ -59,7 +67,7 @@ def avatar_url(url: object, *, allow_remote: bool) -> str | None:
     if parts.scheme not in ("http", "https"):
         return None
     if parts.hostname in LOOPBACK_HOSTS:
-        return url
+        return url if emulator_url and origin_of(url) == origin_of(emulator_url) else None
     return url if allow_remote and parts.scheme == "https" else None
 
 
@@ -99,7 +107,9 @@ def civitai_profile(user: AbstractBaseUser, last_userinfo: dict[str, Any] | None
         username=username,
         civitai_id=social.uid if social else "",
         avatar_url=avatar_url(
-            image, allow_remote=bool(getattr(settings, "EXAMPLE_ALLOW_REMOTE_AVATARS", False))
+            image,
+            allow_remote=bool(getattr(settings, "EXAMPLE_ALLOW_REMOTE_AVATARS", False)),
+            emulator_url=str(getattr(settings, "CIVITAI_EMULATOR_URL", "")),
         ),
         initials=initials(username),
         token=summarize_token(token) if token else None,

@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from example_project.demo_app import (  # noqa: E402
     CALLBACK_PATH,
+    DEMO_APP_NAME,
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
 )
@@ -115,6 +116,8 @@ def start_emulator(
             DEMO_CLIENT_SECRET,
             "--redirect-uri",
             redirect_uri,
+            "--app-name",
+            DEMO_APP_NAME,
         ],
         env=env,
         stdout=subprocess.PIPE,

@@ -142,8 +142,8 @@ SOCIAL_AUTH_ERROR_INCLUDE_METADATA = True
 if os.environ.get("CIVITAI_AUTH_ENCRYPTION_KEYS"):
     CIVITAI_AUTH_ENCRYPTION_KEYS = os.environ["CIVITAI_AUTH_ENCRYPTION_KEYS"].split(",")
 
-# Avatars: loaded from civitai.com's image host only when talking to the real Civitai. The
-# emulator's demo avatars point off-machine, and the demo must work with no network at all.
+# Avatars: loaded from civitai.com's image host only when talking to the real Civitai. Offline,
+# the emulator serves the demo avatars itself, and the demo must work with no network at all.
 EXAMPLE_ALLOW_REMOTE_AVATARS = CIVITAI_MODE == "civitai"
 
 LOGGING = {

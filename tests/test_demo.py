@@ -14,8 +14,8 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
-from urllib.parse import urlsplit
+from typing import IO, Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -82,6 +82,24 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def consent_page(emulator_url: str, site_url: str) -> str:
+    from example_project.demo_app import CALLBACK_PATH, DEMO_CLIENT_ID
+
+    params = {
+        "response_type": "code",
+        "client_id": DEMO_CLIENT_ID,
+        "redirect_uri": site_url.rstrip("/") + CALLBACK_PATH,
+        "scope": "1",
+        "state": "demo-test",
+        "code_challenge": "c" * 43,
+        "code_challenge_method": "S256",
+    }
+    authorize = f"{emulator_url}/api/auth/oauth/authorize?{urlencode(params)}"
+    with requests.Session() as session:
+        session.post(f"{emulator_url}/login", data={"user_id": "12345"}, timeout=10)
+        return session.get(authorize, timeout=10).text
+
+
 @pytest.fixture
 def demo_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     """The runner's environment: offline by default, or "real-civitai" credentials."""
@@ -133,6 +151,8 @@ def test_demo_starts_offline_and_stops_on_ctrl_c(
     refused = requests.get(f"{emulator_url}/api/auth/oauth/authorize", timeout=10)
     assert refused.status_code == 400
     assert "error" in refused.json()
+    # Signed in on the emulator, its consent page names the demo app as the runner registered it.
+    assert "django-civitai-auth demo wants to access" in consent_page(emulator_url, site_url)
 
     process.send_signal(signal.SIGINT)  # what Ctrl-C does
 
@@ -165,13 +185,44 @@ def test_avatar_is_shown_only_from_this_machine_offline() -> None:
     from example_project.civitai_profile import avatar_url
 
     remote = "https://image.civitai.com/a/ada.jpeg"
-    assert avatar_url(remote, allow_remote=False) is None
+    emulator = "http://127.0.0.1:8765"
+    assert avatar_url(remote, allow_remote=False, emulator_url=emulator) is None
     assert avatar_url(remote, allow_remote=True) == remote
-    assert avatar_url("http://127.0.0.1:8765/ada.png", allow_remote=False) is not None
+    served = "http://127.0.0.1:8765/avatars/12345.svg"
+    assert avatar_url(served, allow_remote=False, emulator_url=emulator) == served
     assert avatar_url("data:image/png;base64,AAAA", allow_remote=False) is not None
     assert avatar_url("http://image.civitai.com/a.jpeg", allow_remote=True) is None
     assert avatar_url("javascript:alert(1)", allow_remote=True) is None
     assert avatar_url(None, allow_remote=True) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9999/avatars/12345.svg",  # an emulator that ran on another port
+        "http://localhost:8765/avatars/12345.svg",  # another origin, as CSP sees it
+        "https://127.0.0.1:8765/avatars/12345.svg",
+    ],
+)
+def test_a_loopback_avatar_off_the_emulators_origin_shows_initials(url: str) -> None:
+    # The page's Content-Security-Policy would block it: a broken image, not a picture.
+    from example_project.civitai_profile import avatar_url
+
+    assert avatar_url(url, allow_remote=False, emulator_url="http://127.0.0.1:8765") is None
+    assert avatar_url(url, allow_remote=True, emulator_url="") is None
+
+
+def test_images_may_come_from_the_emulator_and_nothing_else_may(settings: Any) -> None:
+    from example_project.csp import policy
+
+    settings.CIVITAI_EMULATOR_URL = "http://127.0.0.1:8765"
+    settings.EXAMPLE_ALLOW_REMOTE_AVATARS = False
+    directives = dict(part.split(" ", 1) for part in policy().split("; "))
+    assert directives["img-src"] == "'self' data: http://127.0.0.1:8765"
+    others = [value for name, value in directives.items() if name != "img-src"]
+    assert not any("127.0.0.1" in value or "https:" in value for value in others)
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src"] == "'none'"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,9 @@ bodies. It imports nothing from Django.
 
 Endpoints (under ``base_url``): ``/api/auth/oauth/authorize`` (GET: the authorization request;
 POST: the consent form), ``/api/auth/oauth/token``, ``/api/auth/oauth/revoke``,
-``/api/auth/oauth/userinfo``; the sign-in page is ``/login?returnUrl=PATH``.
+``/api/auth/oauth/userinfo``; the sign-in page is ``/login?returnUrl=PATH``. Demo users with
+``local_avatar=True`` get an avatar drawn by the emulator, ``/avatars/ID.svg``, which their
+userinfo ``image`` and ``picture`` point to, so it loads with no network.
 
 Stable form fields, for browser tests:
 
@@ -17,6 +19,7 @@ Stable form fields, for browser tests:
 - consent page (``POST /api/auth/oauth/authorize``): the authorization request's parameters as
   hidden fields, ``decision`` (``approve`` or ``deny``: the "Approve" and "Deny" buttons) and
   ``remember`` (checkbox "Remember this decision", value ``1``; only an approval is remembered).
+  Its link "Use another account" goes back to the sign-in page.
 
 The sign-in session is the ``civitai_emulator_session`` cookie. ``id_token`` (when /authorize
 had a ``nonce``) is a JWT signed HS256 with the client secret, or unsigned (``alg: none``) for a

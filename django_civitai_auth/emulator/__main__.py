@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
         "--allowed-scopes", type=int, default=MAX_SCOPE_MASK, help="the app's scope mask"
     )
     parser.add_argument(
+        "--app-name",
+        default=RegisteredApp.name,
+        help="the app's name, as the consent page shows it (default: %(default)s)",
+    )
+    parser.add_argument(
         "--auto-approve",
         action="store_true",
         help="a demo user is signed in and has consented: /authorize redirects at once",
@@ -53,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_secret=args.client_secret,
         redirect_uris=args.redirect_uri,
         allowed_scopes=args.allowed_scopes,
+        name=args.app_name,
     )
     emulator = CivitaiEmulator(
         apps=[app],

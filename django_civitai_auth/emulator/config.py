@@ -35,7 +35,11 @@ class RegisteredApp:
 
 @dataclass(frozen=True)
 class DemoUser:
-    """A Civitai account that can sign in on the emulator's sign-in page."""
+    """A Civitai account that can sign in on the emulator's sign-in page.
+
+    ``image`` is an avatar URL sent as is; ``local_avatar=True`` instead has the emulator serve
+    a generated avatar itself (``BASE_URL/avatars/ID.svg``), which loads with no network.
+    """
 
     id: int
     username: str
@@ -45,9 +49,12 @@ class DemoUser:
     roles: Sequence[str] = ()
     is_moderator: bool = False
     tier: str | None = None
+    local_avatar: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "roles", tuple(self.roles))
+        if self.image and self.local_avatar:
+            raise ValueError(f"demo user {self.username!r}: give image or local_avatar, not both")
 
 
 DEFAULT_USERS: tuple[DemoUser, ...] = (
@@ -56,7 +63,7 @@ DEFAULT_USERS: tuple[DemoUser, ...] = (
         username="ada",
         email="ada@example.com",
         email_verified=True,
-        image="https://image.civitai.com/emulator/avatars/ada.jpeg",
+        local_avatar=True,
         roles=("user",),
         tier="founder",
     ),

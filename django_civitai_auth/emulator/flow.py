@@ -72,14 +72,21 @@ def authorize_get(
     user = session_user(cookie, context)
     if user is None and context.config.auto_approve:
         user = context.config.first_user()
+    sign_in_url = f"{LOGIN_PATH}?{urlencode({'returnUrl': f'{AUTHORIZE_PATH}?{raw_query}'})}"
     if user is None:
-        return_url = f"{AUTHORIZE_PATH}?{raw_query}"
-        return redirect_reply(f"{LOGIN_PATH}?{urlencode({'returnUrl': return_url})}")
+        return redirect_reply(sign_in_url)
     if context.config.rate_limit and not context.limiter.allow(f"user:{user.id}"):
         return rate_limited_reply("authorize")
     if context.config.auto_approve or _remembered(user, request, context):
         return redirect_reply(approved_location(request, _issue_code(user, request, context)))
-    page = consent_page(request.app, user, request.scope, request.params, AUTHORIZE_PATH)
+    page = consent_page(
+        request.app,
+        user,
+        request.scope,
+        request.params,
+        action=AUTHORIZE_PATH,
+        switch_account_url=sign_in_url,
+    )
     return html_reply(200, page)
 
 

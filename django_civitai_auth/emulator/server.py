@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django_civitai_auth.emulator.avatars import AVATAR_PATH_PREFIX, handle_avatar
 from django_civitai_auth.emulator.clock import EmulatorClock
 from django_civitai_auth.emulator.config import EmulatorConfig
 from django_civitai_auth.emulator.counters import RequestCounters
@@ -64,7 +65,7 @@ class EmulatorParts:
     faults: FaultPlan = field(default_factory=FaultPlan)
     counters: RequestCounters = field(default_factory=RequestCounters)
     stopping: threading.Event = field(default_factory=threading.Event)
-    issuer: str = ""
+    issuer: str = ""  # the base URL: id_token's issuer and the origin of the avatars
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -161,7 +162,11 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             return authorize_get(parse_qs(query, keep_blank_values=True), query, cookie, flow)
         if endpoint == "userinfo":
             return handle_userinfo(
-                self.headers.get("Authorization"), parts.config, parts.state, parts.clock
+                self.headers.get("Authorization"),
+                parts.config,
+                parts.state,
+                parts.clock,
+                parts.issuer,
             )
         if method != "POST":
             return error_reply(400, "invalid_request", "Invalid request: method must be POST")
@@ -181,6 +186,10 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             if method == "POST":
                 return login_post(_form(body, self.headers.get("Content-Type", "")), flow)
             return login_get(parse_qs(query), flow)
+        if path.startswith(AVATAR_PATH_PREFIX) and method == "GET":
+            # Not an OAuth endpoint (Civitai serves avatars from its CDN): not counted, limited
+            # or faulted, so steering the OAuth endpoints never breaks a page's picture.
+            return handle_avatar(path, self.server.parts.config)
         if path == "/" and method == "GET":
             return json_reply(
                 200,

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from example_project.demo_app import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from example_project.demo_app import DEMO_APP_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGE = REPO / "example_project" / "manage.py"
@@ -98,7 +98,7 @@ def demo_emulator() -> Iterator[Any]:
         client_secret=DEMO_CLIENT_SECRET,
         # Loopback redirect URIs match on any port: the site's random one fits.
         redirect_uris=["http://127.0.0.1/complete/civitai/"],
-        name="django-civitai-auth demo",
+        name=DEMO_APP_NAME,
     )
     # Two accounts beyond the demo's own, for the tests that break a user's access on purpose.
     extra = [DemoUser(id=uid, username=name) for uid, name in EXTRA_USERS_FOR_FAULTS_SPEC]

@@ -20,6 +20,9 @@ if os.environ.get("CI") != "true":  # under CI a missing Playwright must fail, n
 
 from playwright.sync_api import Page, expect
 
+from example_project.demo_app import DEMO_APP_NAME
+from tests.browser.conftest import OffMachineGuard
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SIGN_IN = "Sign in with Civitai"
@@ -62,9 +65,14 @@ def assert_no_token_shown(page: Page) -> None:
     assert TOKEN.search(page.content()) is None
 
 
-def test_sign_in_lands_on_the_profile(page: Page, screenshot: Screenshot) -> None:
+def test_sign_in_lands_on_the_profile(
+    page: Page, screenshot: Screenshot, demo_emulator: Any, guard: OffMachineGuard
+) -> None:
     start_sign_in(page, screenshot)
     choose_account(page, "ada", screenshot)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"{DEMO_APP_NAME} wants to access your Civitai account"
+    )
     consent = page.get_by_role("list", name="Requested permissions")
     expect(consent).to_contain_text("View generation & training history")
     expect(consent).to_contain_text("View buzz balance & history")
@@ -72,8 +80,12 @@ def test_sign_in_lands_on_the_profile(page: Page, screenshot: Screenshot) -> Non
 
     expect(page.locator(".username")).to_have_text("ada")
     expect(page.locator(".civitai-id")).to_have_text("12345")
-    # ada's avatar lives on a remote host: the offline demo shows her initials instead.
-    expect(page.locator(".avatar.initials")).to_have_text("AD")
+    # ada's avatar is drawn by the emulator, on 127.0.0.1: it loads with no network.
+    avatar = page.get_by_role("img", name="ada's Civitai avatar")
+    expect(avatar).to_have_attribute("src", f"{demo_emulator.base_url}/avatars/12345.svg")
+    # decode() rejects for a broken or blocked image, so this is the picture actually drawn.
+    assert avatar.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
+    assert guard.blocked == []
     expect(page.locator("#token-status")).to_have_text("Active")
     expect(page.locator("#token-expiry")).to_contain_text("(in ")
     scopes = page.locator("#granted-scopes li code")

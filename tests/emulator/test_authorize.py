@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 import requests
 
@@ -107,6 +110,34 @@ def test_consent_page_names_each_requested_scope_by_its_label(client: Client) ->
     assert ">Deny</button>" in page.text
     assert "Remember this decision" in page.text
     assert "Signed in as <strong>ada</strong>" in page.text
+
+
+def test_the_sign_in_page_says_what_sets_each_demo_account_apart(client: Client) -> None:
+    page = _get(client.emu.base_url + _get(client.authorize_url()).headers["Location"])
+    assert "ada@example.com (verified)" in page.text
+    assert "grace@example.com (not verified)" in page.text
+    assert "No email on the account" in page.text
+    # Only ada has a picture, served by the emulator itself; the others show initials.
+    assert page.text.count("<img ") == 1
+    assert '<img class="avatar" src="/avatars/12345.svg" alt=""' in page.text
+
+
+def test_the_consent_page_offers_another_account(client: Client) -> None:
+    session = _signed_in(client.emu)
+    consent = _get(client.authorize_url(), session)
+    assert "Signed in as <strong>ada</strong>" in consent.text
+    link = re.search(r'<a href="(/login\?returnUrl=[^"]+)">Use another account</a>', consent.text)
+    assert link is not None
+    sign_in = _get(client.emu.base_url + html.unescape(link[1]), session)
+    return_url = re.search(r'name="return_url" value="([^"]+)"', sign_in.text)
+    assert return_url is not None
+    switched = session.post(
+        client.emu.base_url + "/login",
+        data={"user_id": "23456", "return_url": html.unescape(return_url[1])},
+        timeout=10,
+    )
+    assert switched.status_code == 200
+    assert "Signed in as <strong>grace</strong>" in switched.text
 
 
 def test_consent_page_escapes_what_it_shows(emu: CivitaiEmulator) -> None:

@@ -72,6 +72,13 @@ def test_cli_auto_approve_public_app_and_clean_sigterm() -> None:
         process.stdout.close()
 
 
+def test_the_app_name_defaults_to_demo_app() -> None:
+    from django_civitai_auth.emulator.__main__ import _parser
+
+    args = _parser().parse_args(["--client-id", "x", "--redirect-uri", "http://localhost/a"])
+    assert args.app_name == "Demo app"
+
+
 def test_cli_confidential_app_asks_for_sign_in() -> None:
     process, url = _start(
         "--client-id",
@@ -80,12 +87,19 @@ def test_cli_confidential_app_asks_for_sign_in() -> None:
         "f" * 48,
         "--redirect-uri",
         "http://localhost/a",
+        "--app-name",
+        "Ada's <gallery> & co",
     )
     try:
-        response = requests.get(
+        session = requests.Session()
+        response = session.get(
             _authorize_url(url, "http://localhost/a"), allow_redirects=False, timeout=10
         )
         assert response.headers["Location"].startswith("/login?")
+        # Signed in, the consent page names the app as --app-name says, escaped.
+        session.post(url + "/login", data={"user_id": "12345"}, allow_redirects=False, timeout=10)
+        consent = session.get(_authorize_url(url, "http://localhost/a"), timeout=10)
+        assert "<h1>Ada&#x27;s &lt;gallery&gt; &amp; co wants to access" in consent.text
         missing_secret = requests.post(
             url + "/api/auth/oauth/token",
             data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "cli-app"},

@@ -5,26 +5,39 @@ from __future__ import annotations
 import pytest
 import requests
 
+from django_civitai_auth.emulator import CivitaiEmulator, DemoUser, RegisteredApp
 from django_civitai_auth.scopes import Scope
 from tests.emulator.conftest import Client, error_of
 
 
 def test_profile_of_a_user_with_verified_email_and_avatar(client: Client) -> None:
     body = client.userinfo(client.tokens()["access_token"]).json()
+    # ada's avatar is served by the emulator itself, so it loads with no network.
+    avatar = client.emu.base_url + "/avatars/12345.svg"
     assert body == {
         "sub": "12345",
         "id": 12345,
         "username": "ada",
         "preferred_username": "ada",
         "name": "ada",
-        "picture": "https://image.civitai.com/emulator/avatars/ada.jpeg",
-        "image": "https://image.civitai.com/emulator/avatars/ada.jpeg",
+        "picture": avatar,
+        "image": avatar,
         "roles": ["user"],
         "isModerator": False,
         "tier": "founder",
         "email": "ada@example.com",
         "email_verified": True,
     }
+
+
+def test_an_avatar_url_given_to_a_demo_user_is_sent_as_is() -> None:
+    remote = "https://image.civitai.com/xG1nkqKTMzGDvpLrqFT7WA/ada/width=96"
+    user = DemoUser(id=777, username="remote", image=remote)
+    app = RegisteredApp("app", None, ["http://testserver/cb"])
+    with CivitaiEmulator(apps=[app], users=[user]) as emu:
+        pair = emu.issue_token_pair(777)
+        body = Client(emu, "app", None, "http://testserver/cb").userinfo(pair.access.value).json()
+    assert (body["picture"], body["image"]) == (remote, remote)
 
 
 def test_unverified_email_is_reported_as_such(client: Client) -> None:
