@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 from requests import Response
 from social_core.backends.oauth import BaseOAuth2PKCE
 from social_core.exceptions import AuthConfigurationError, AuthResponseError
@@ -109,8 +110,25 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
         # One decimal integer, never a separator-joined list (Civitai answers invalid_scope).
         return {self.SCOPE_PARAMETER_NAME: str(int(self.requested_scope()))}
 
+    # -- error reports ----------------------------------------------------------------------
+    # A 500 e-mail (or a logged exc_info) shows every frame's local variables. A frame inherits
+    # the sensitive_variables list of its nearest decorated caller, so these two overrides hide
+    # the locals of social-core's own frames below them (the token response in auth_complete
+    # and do_auth, the pipeline's kwargs), and every method here that holds a token or the
+    # client secret hides its own and its callees' (requests, urllib3). Only while DEBUG is
+    # False: Django's debug page shows everything (docs/security.rst).
+
+    @sensitive_variables()
+    def auth_complete(self, *args: Any, **kwargs: Any) -> Any:
+        return super().auth_complete(*args, **kwargs)
+
+    @sensitive_variables()
+    def authenticate(self, *args: Any, **kwargs: Any) -> Any:
+        return super().authenticate(*args, **kwargs)
+
     # -- token endpoint: credentials in the body, no secret for a public app ----------------
 
+    @sensitive_variables()
     def client_credentials(self) -> dict[str, str]:
         key, secret = self.get_key_and_secret()
         credentials = {"client_id": str(key)}
@@ -121,15 +139,18 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
     def use_basic_auth(self) -> bool:
         return False
 
+    @sensitive_variables()
     def auth_complete_params(self, state: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = super().auth_complete_params(state)  # type: ignore[no-untyped-call]
         params.pop("client_secret", None)
         params.update(self.client_credentials())
         return params
 
+    @sensitive_variables()
     def refresh_token_params(self, token: str, *args: Any, **kwargs: Any) -> dict[str, str]:
         return {"refresh_token": token, "grant_type": "refresh_token", **self.client_credentials()}
 
+    @sensitive_variables()
     def get_access_token(self, response: dict[str, Any]) -> str:
         # Validate the whole answer before the pipeline runs, so that a malformed one fails
         # sign-in cleanly instead of leaving a user whose tokens could not be stored.
@@ -144,6 +165,7 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
 
     # -- HTTP -----------------------------------------------------------------------------
 
+    @sensitive_variables()
     def request(self, url: str, *, timeout: float | None = None, **kwargs: Any) -> Response:
         # A slow Civitai must not hold a request (or a refresh lease) for requests' forever.
         if timeout is None:
@@ -153,6 +175,7 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
 
     # -- the user -------------------------------------------------------------------------
 
+    @sensitive_variables()
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         data: dict[str, Any] = self.get_json(
             self.userinfo_url(), headers={"Authorization": f"Bearer {access_token}"}
@@ -177,6 +200,7 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
             details["fullname"] = response["name"]
         return details
 
+    @sensitive_variables()
     def extra_data(
         self,
         user: Any,
@@ -196,9 +220,11 @@ class CivitaiOAuth2(BaseOAuth2PKCE[Any]):
 
     # -- revocation -----------------------------------------------------------------------
 
+    @sensitive_variables()
     def revoke_token_params(self, token: str, uid: str | None) -> dict[str, str]:
         return {"token": token, **self.client_credentials()}
 
+    @sensitive_variables()
     def revoke_token(
         self,
         token: str,

@@ -36,6 +36,7 @@ from typing import Any
 from django.db import OperationalError
 from django.db.models import Q
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from django_civitai_auth import signals, token_endpoint
 from django_civitai_auth.conf import civitai_settings
@@ -153,6 +154,10 @@ def _release(pk: int, claim: str) -> None:
     )
 
 
+# Error reports (500 e-mails, logged exc_info) show each frame's locals; the frames below this
+# one (social-core, requests, urllib3, the ORM) hold the token under names we do not control, and
+# they inherit the nearest decorated caller's list, so every local is hidden (docs/security.rst).
+@sensitive_variables()
 def _refresh_as_holder(token: CivitaiToken, seen: int, claim: str, backend: Any) -> str:
     try:
         grant = token_endpoint.refresh_grant(token.refresh_token, backend=backend)

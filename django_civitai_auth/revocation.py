@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from django_civitai_auth import signals, token_endpoint
 from django_civitai_auth.budget import RateBudget
@@ -83,6 +84,7 @@ def _revoking_rows(pks: Iterable[int]) -> Iterator[None]:
         _revoking.reset(marker)
 
 
+@sensitive_variables("refresh_token")
 def _secret_of(token: CivitaiToken) -> _Secret | None:
     try:
         refresh_token = token.refresh_token
@@ -93,6 +95,8 @@ def _secret_of(token: CivitaiToken) -> _Secret | None:
     return _Secret(refresh_token, str(getattr(token.social_auth, "uid", "")))
 
 
+# Hidden from error reports with every frame below it (sensitive_variables).
+@sensitive_variables()
 def send_revocation(
     secret: _Secret | None, *, budget: RateBudget | None = None, backend: Any = None
 ) -> str:

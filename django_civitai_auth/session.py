@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from requests.auth import AuthBase
 
 from django_civitai_auth.conf import civitai_settings
@@ -36,6 +37,7 @@ class _CivitaiBearer(AuthBase):
     def __init__(self, session: CivitaiSession) -> None:
         self._session = session
 
+    @sensitive_variables()
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if request.url and self._session.is_civitai(request.url):
             token = get_access_token(self._session.user, force_refresh=self._session.force_next)
@@ -61,6 +63,9 @@ class CivitaiSession(requests.Session):
     def is_civitai(self, url: str) -> bool:
         return origin(url) == origin(self.base_url)
 
+    # The frames below (requests, urllib3, http.client) hold the bearer header under names we
+    # do not control and inherit this list: every local is hidden from error reports.
+    @sensitive_variables()
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
     ) -> requests.Response:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from social_django.models import UserSocialAuth
 
 from django_civitai_auth.backends import CivitaiOAuth2
@@ -31,7 +32,10 @@ TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
 _CAPTURED = "_civitai_captured_tokens"
 
 
+# Error reports must not show the tokens these hold: every local of these frames, and of the
+# ORM frames below them, is hidden (sensitive_variables; docs/security.rst).
 @receiver(pre_save, sender=UserSocialAuth, dispatch_uid="civitai_take_tokens_from_extra_data")
+@sensitive_variables()
 def take_tokens_from_extra_data(
     sender: type[UserSocialAuth],
     instance: UserSocialAuth,
@@ -52,6 +56,7 @@ def take_tokens_from_extra_data(
 
 
 @receiver(post_save, sender=UserSocialAuth, dispatch_uid="civitai_store_captured_tokens")
+@sensitive_variables()
 def store_captured_tokens(
     sender: type[UserSocialAuth], instance: UserSocialAuth, **kwargs: Any
 ) -> None:
@@ -70,6 +75,7 @@ def store_captured_tokens(
     store_grant(instance, grant)
 
 
+@sensitive_variables()
 def store_grant(social: UserSocialAuth, grant: TokenGrant) -> CivitaiToken:
     """Create or update the account's CivitaiToken from a sign-in's token response.
 

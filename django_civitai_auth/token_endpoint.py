@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from social_core.exceptions import (
     AuthConfigurationError,
     AuthCredentialError,
@@ -46,6 +47,8 @@ def load_backend() -> Any:
     return CivitaiOAuth2(load_strategy())  # type: ignore[no-untyped-call]
 
 
+# Every local is hidden from error reports, also in social-core's and requests' frames below.
+@sensitive_variables()
 def refresh_grant(refresh_token: str, *, backend: Any = None) -> TokenGrant:
     """Spend ``refresh_token`` at Civitai and return the new pair; raises as described above."""
     backend = backend or load_backend()
@@ -105,6 +108,7 @@ def _status_and_code(error: BaseException) -> tuple[int | None, str | None]:
     return None, None
 
 
+@sensitive_variables()
 def revoke_refresh_token(refresh_token: str, uid: str, *, backend: Any = None) -> bool:
     """Ask Civitai to revoke ``refresh_token``; True when a call was made and answered 2xx.
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connections, router
+from django.views.decorators.debug import sensitive_variables
 
 from django_civitai_auth.conf import civitai_settings
 from django_civitai_auth.exceptions import CivitaiUnavailable, ReauthenticationRequired
@@ -69,6 +70,7 @@ _SENTINEL_USER_ID: int = -7_654_321
 _SENTINEL_STATUS: str = "sentinel-status"
 
 
+@sensitive_variables("access_token", "still_valid")
 def get_access_token(user: UserLike, *, force_refresh: bool = False) -> str:
     """A usable Civitai access token for ``user``, refreshed ahead of expiry when needed.
 
