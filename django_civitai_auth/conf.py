@@ -8,6 +8,7 @@ named ``civitai``; the ``CIVITAI_AUTH_*`` names belong to this package.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -44,6 +45,21 @@ class CivitaiSettings:
     def base_url(self) -> str:
         """Where Civitai's OAuth endpoints live: civitai.com, auth.civitai.com or an emulator."""
         return str(self._get("SOCIAL_AUTH_CIVITAI_BASE_URL", DEFAULT_BASE_URL)).rstrip("/")
+
+    @property
+    def api_base_url(self) -> str:
+        """Where civitai_session resolves relative API paths (CIVITAI_AUTH_API_BASE_URL).
+
+        Civitai's API lives on civitai.com whichever host serves OAuth, so pointing the OAuth
+        base at auth.civitai.com leaves the API on civitai.com; any other base URL (an emulator,
+        a proxy) is taken to serve both.
+        """
+        value = self._get("CIVITAI_AUTH_API_BASE_URL", None)
+        if value:
+            return str(value).rstrip("/")
+        if urlsplit(self.base_url).hostname == "auth.civitai.com":
+            return DEFAULT_BASE_URL
+        return self.base_url
 
     @property
     def encryption_keys(self) -> list[str] | None:

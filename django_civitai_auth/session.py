@@ -1,9 +1,10 @@
 """``civitai_session(user)``: a requests.Session that calls Civitai's API as the user.
 
 The bearer token is fetched with ``get_access_token`` for every request (so it is refreshed
-ahead of expiry) and is sent only to the origin of SOCIAL_AUTH_CIVITAI_BASE_URL: never to
-another host, scheme or port, including on redirects. A 401 triggers one forced refresh and
-one retry.
+ahead of expiry) and is sent only to Civitai: the origins of CIVITAI_AUTH_API_BASE_URL and
+SOCIAL_AUTH_CIVITAI_BASE_URL, never another host, scheme or port, including on redirects.
+Relative paths resolve against the API base URL. A 401 triggers one forced refresh and one
+retry.
 """
 
 from __future__ import annotations
@@ -54,14 +55,15 @@ class CivitaiSession(requests.Session):
     def __init__(self, user: UserLike) -> None:
         super().__init__()
         self.user = user
-        self.base_url = civitai_settings.base_url
+        self.base_url = civitai_settings.api_base_url
+        self._civitai_origins = {origin(self.base_url), origin(civitai_settings.base_url)}
         self.force_next = False
         self.auth = _CivitaiBearer(self)
         # No ~/.netrc or proxy environment: credentials come from us alone.
         self.trust_env = False
 
     def is_civitai(self, url: str) -> bool:
-        return origin(url) == origin(self.base_url)
+        return origin(url) in self._civitai_origins
 
     # The frames below (requests, urllib3, http.client) hold the bearer header under names we
     # do not control and inherit this list: every local is hidden from error reports.

@@ -124,3 +124,28 @@ def test_token_is_dropped_on_a_redirect_to_another_origin(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_relative_paths_go_to_the_api_base_url_with_the_token(
+    civitai_site: Any, other_host: Any, settings: Any
+) -> None:
+    url, seen = other_host
+    # The recorder plays civitai.com's API while the emulator serves OAuth.
+    settings.CIVITAI_AUTH_API_BASE_URL = url
+    token = token_for(civitai_site)
+    with civitai_session(token.user) as session:
+        assert session.get("/api/v1/me").status_code == 200
+        userinfo = session.get(civitai_site.base_url + "/api/auth/oauth/userinfo")
+    assert seen == [f"Bearer {stored_pair(token)[0]}"]
+    assert userinfo.status_code == 200
+
+
+def test_the_api_lives_on_civitai_com_when_oauth_is_on_auth_civitai_com(settings: Any) -> None:
+    from django_civitai_auth.conf import civitai_settings
+
+    settings.SOCIAL_AUTH_CIVITAI_BASE_URL = "https://auth.civitai.com"
+    assert civitai_settings.api_base_url == "https://civitai.com"
+    settings.SOCIAL_AUTH_CIVITAI_BASE_URL = "http://127.0.0.1:8765/"
+    assert civitai_settings.api_base_url == "http://127.0.0.1:8765"
+    settings.CIVITAI_AUTH_API_BASE_URL = "https://api.example.test/"
+    assert civitai_settings.api_base_url == "https://api.example.test"
