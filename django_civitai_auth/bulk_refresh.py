@@ -1,11 +1,22 @@
 """Refreshing many users' tokens at once: the logic behind ``manage.py civitai_refresh``.
 
-Due rows are read in primary-key order, a chunk at a time, and handed to a fixed number of
-worker threads through a bounded queue, so memory stays flat however many rows are due. Each
-row goes through the same single-flight claim as ``get_access_token`` (without waiting): a row
-another process or server is refreshing right now is counted as skipped, never refreshed twice.
-A 429 pauses every worker and the row is tried again; its stored pair is never touched by a
-failure. Ctrl-C stops handing out rows and lets the calls in flight finish and store their
+A row is due when it is active, holds a refresh token, and either its refresh token is old
+enough to be at risk of Civitai's 30-day limit (or its age is unknown), or its access token is
+still alive but expires within the window. An access token that expired long ago is *not* due
+by itself: refreshing every idle user's dead access token would spend Civitai's 20 requests a
+minute on rows that nothing needs; ``get_access_token`` refreshes those on demand.
+
+The most at-risk rows go first: unknown refresh-token age, then the oldest refresh tokens, then
+the access tokens about to expire, so ``--limit`` and an interrupted run spend the budget where
+a user is closest to being signed out. Rows are read a chunk at a time by keyset pagination
+(never OFFSET, never every id at once) and handed to a fixed number of worker threads through a
+bounded queue, so memory stays flat however many rows are due. Only rows last written before
+the run began are read, so a row rotated during the run is never picked up again by it.
+
+Each row goes through the same single-flight claim as ``get_access_token`` (without waiting):
+a row another process or server is refreshing right now is counted as skipped, never refreshed
+twice. A 429 pauses every worker and the row is tried again; its stored pair is never touched
+by a failure. Ctrl-C stops handing out rows and lets the calls in flight finish and store their
 answer, so an interrupted run loses nothing.
 """
 
@@ -34,7 +45,7 @@ from django_civitai_auth.refresh import RefreshInProgress, refresh_access_token
 
 DEFAULT_WITHIN_SECONDS = 15 * 60
 DEFAULT_REFRESH_AGE_DAYS = 20.0
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 8
 CHUNK_SIZE = 200
 RATE_LIMIT_RETRIES = 8
 RATE_LIMIT_FIRST_PAUSE = 5.0
@@ -95,33 +106,81 @@ class RefreshReport:
         }
 
 
-def due_tokens(plan: RefreshPlan, now: dt.datetime | None = None) -> QuerySet[CivitaiToken]:
-    """Active rows with a refresh token whose access token or refresh token is due."""
-    moment = now or timezone.now()
-    rows = CivitaiToken.objects.filter(status=TokenStatus.ACTIVE).exclude(refresh_token="")
+@dataclasses.dataclass(frozen=True)
+class _Slice:
+    """One ordered part of the due rows: ``rows`` read in (``key``, pk) order."""
+
+    rows: QuerySet[CivitaiToken]
+    key: str | None  # None: primary-key order only
+
+
+def _candidates(plan: RefreshPlan, moment: dt.datetime) -> QuerySet[CivitaiToken]:
+    # Rows written after the run began were rotated (or signed in) during it: never twice.
+    rows = CivitaiToken.objects.filter(status=TokenStatus.ACTIVE, updated_at__lte=moment).exclude(
+        refresh_token=""
+    )
     if plan.user_ids is not None:
         rows = rows.filter(user_id__in=plan.user_ids)
-    if not plan.everything:
-        rows = rows.filter(
-            Q(expires_at__lte=moment + dt.timedelta(seconds=plan.within_seconds))
-            | Q(refresh_token_issued_at__isnull=True)
-            | Q(refresh_token_issued_at__lte=moment - dt.timedelta(days=plan.refresh_age_days))
-        )
     return rows
 
 
-def _chunks(rows: QuerySet[CivitaiToken], limit: int | None) -> Iterator[CivitaiToken]:
-    """The rows in primary-key order, CHUNK_SIZE at a time (never the whole set in memory)."""
-    last_pk = 0
-    handed_out = 0
-    while limit is None or handed_out < limit:
-        size = CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit - handed_out)
-        chunk = list(rows.filter(pk__gt=last_pk).order_by("pk")[:size])
-        if not chunk:
-            return
+def _conditions(plan: RefreshPlan, moment: dt.datetime) -> list[tuple[Q, str | None]]:
+    """Disjoint conditions for the due rows and the key each is read in, most at risk first."""
+    unknown_age = Q(refresh_token_issued_at__isnull=True)
+    if plan.everything:
+        return [(unknown_age, None), (~unknown_age, "refresh_token_issued_at")]
+    at_risk_before = moment - dt.timedelta(days=plan.refresh_age_days)
+    expiring_soon = Q(
+        refresh_token_issued_at__gt=at_risk_before,
+        expires_at__gt=moment,  # already dead: refreshed on demand, not by a scheduled run
+        expires_at__lte=moment + dt.timedelta(seconds=plan.within_seconds),
+    )
+    return [
+        (unknown_age, None),
+        (Q(refresh_token_issued_at__lte=at_risk_before), "refresh_token_issued_at"),
+        (expiring_soon, "expires_at"),
+    ]
+
+
+def due_tokens(plan: RefreshPlan, now: dt.datetime | None = None) -> QuerySet[CivitaiToken]:
+    """Every row the run would refresh at ``now``, unordered (``--dry-run`` counts these)."""
+    moment = now or timezone.now()
+    either = Q()
+    for condition, _key in _conditions(plan, moment):
+        either |= condition
+    return _candidates(plan, moment).filter(either)
+
+
+def _slices(plan: RefreshPlan, moment: dt.datetime) -> list[_Slice]:
+    rows = _candidates(plan, moment)
+    return [_Slice(rows.filter(condition), key) for condition, key in _conditions(plan, moment)]
+
+
+def _keyset(part: _Slice) -> Iterator[CivitaiToken]:
+    """One slice in (key, pk) order, CHUNK_SIZE rows per query, resuming after the last row."""
+    order = ("pk",) if part.key is None else (part.key, "pk")
+    rows = part.rows.order_by(*order)
+    chunk = list(rows[:CHUNK_SIZE])
+    while chunk:
         yield from chunk
-        handed_out += len(chunk)
-        last_pk = chunk[-1].pk
+        last = chunk[-1]
+        if part.key is None:
+            after = Q(pk__gt=last.pk)
+        else:
+            value = getattr(last, part.key)
+            after = Q(**{f"{part.key}__gt": value}) | Q(**{part.key: value, "pk__gt": last.pk})
+        chunk = list(rows.filter(after)[:CHUNK_SIZE])
+
+
+def _due_rows(plan: RefreshPlan, moment: dt.datetime) -> Iterator[CivitaiToken]:
+    """The due rows, most at risk first, at most ``plan.limit`` of them."""
+    handed_out = 0
+    for part in _slices(plan, moment):
+        for row in _keyset(part):
+            if plan.limit is not None and handed_out >= plan.limit:
+                return
+            handed_out += 1
+            yield row
 
 
 class _Run:
@@ -134,6 +193,7 @@ class _Run:
         self.budget = RateBudget(plan.rate)
         self.stop = threading.Event()
         self.lock = threading.Lock()
+        self.local = threading.local()
         self.work: queue.Queue[CivitaiToken | None] = queue.Queue(maxsize=plan.concurrency * 2)
 
     def worker(self) -> None:
@@ -154,13 +214,21 @@ class _Run:
         else:
             self.report.failures.append(Failure(row.user_id, row.pk, outcome))
 
+    def backend(self) -> Any:
+        # One backend per thread for the whole run: building it (a social-auth strategy and
+        # its settings) for every row costs CPU that the threads would contend for.
+        backend = getattr(self.local, "backend", None)
+        if backend is None:
+            backend = self.local.backend = token_endpoint.load_backend()
+        return backend
+
     def refresh_one(self, row: CivitaiToken) -> str:
         pause = RATE_LIMIT_FIRST_PAUSE
         for _attempt in range(RATE_LIMIT_RETRIES + 1):
             if not self.budget.acquire(self.stop):
                 return "interrupted"
             try:
-                result = refresh_access_token(row, wait=False)
+                result = refresh_access_token(row, wait=False, backend=self.backend())
             except RefreshInProgress:
                 return "skipped"  # another process or server is rotating it right now
             except token_endpoint.CivitaiRateLimited:
@@ -185,8 +253,8 @@ def refresh_due_tokens(
     plan: RefreshPlan, progress: Callable[[RefreshReport], None] = lambda report: None
 ) -> RefreshReport:
     """Refresh every due row (see module docstring); returns the run's counts."""
-    rows = due_tokens(plan)
-    total = rows.count()
+    moment = timezone.now()
+    total = due_tokens(plan, moment).count()
     report = RefreshReport(
         due=total if plan.limit is None else min(total, plan.limit), dry_run=plan.dry_run
     )
@@ -200,7 +268,7 @@ def refresh_due_tokens(
     for thread in workers:
         thread.start()
     try:
-        for row in _chunks(rows, plan.limit):
+        for row in _due_rows(plan, moment):
             run.work.put(row)
     except KeyboardInterrupt:
         # Stop handing out rows; calls already at Civitai finish and store their answer.

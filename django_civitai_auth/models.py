@@ -58,7 +58,13 @@ class CivitaiToken(models.Model):
     class Meta:
         verbose_name = "Civitai token"
         verbose_name_plural = "Civitai tokens"
-        indexes = [models.Index(fields=["status", "expires_at"], name="civitai_token_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="civitai_token_due_idx"),
+            # civitai_refresh reads the oldest refresh tokens first, a chunk at a time.
+            models.Index(
+                fields=["status", "refresh_token_issued_at"], name="civitai_token_refresh_age_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Civitai token of {self.user} ({self.get_status_display()})"

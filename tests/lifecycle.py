@@ -59,6 +59,21 @@ def expire(token: CivitaiToken, seconds_ago: float = 1) -> None:
     token.refresh_from_db()
 
 
+def age_refresh_token(token: CivitaiToken, days: float | None, *, dead_for: float = 0) -> None:
+    """Make the stored refresh token ``days`` old (None: age unknown), as an idle user's is.
+
+    ``dead_for`` > 0 also makes the access token look expired that many seconds ago.
+    """
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "refresh_token_issued_at": None if days is None else now - dt.timedelta(days=days)
+    }
+    if dead_for:
+        changes["expires_at"] = now - dt.timedelta(seconds=dead_for)
+    CivitaiToken.objects.filter(pk=token.pk).update(**changes)
+    token.refresh_from_db()
+
+
 def stored_pair(token: CivitaiToken) -> tuple[str, str, str | None, str | None]:
     """(access, refresh) plaintext and their raw ciphertexts, read fresh from the database."""
     row = CivitaiToken.objects.get(pk=token.pk)

@@ -17,7 +17,8 @@ from django_civitai_auth.models import CivitaiToken
 from tests.lifecycle import stored_pair, token_for
 from tests.signin import sign_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# on_commit hooks and rolled-back deletions depend on the database's transactions.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
 
 def _pair_of(user: Any) -> tuple[str, str]:

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from django_civitai_auth.budget import RateBudget
 from django_civitai_auth.models import CivitaiToken
-from tests.lifecycle import expire, stored_pair, token_for
+from tests.lifecycle import age_refresh_token, stored_pair, token_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Keyset pagination, NULL ordering, date arithmetic and claims differ between databases.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -54,22 +55,27 @@ def many(emulator: Any, count: int) -> list[CivitaiToken]:
     return tokens
 
 
+DAY = 24 * 3600
+
+
 def test_refreshes_only_what_is_due(civitai_site: Any) -> None:
-    soon, later, old = many(civitai_site, 3)
+    soon, later, old, idle, old_idle = many(civitai_site, 5)
     CivitaiToken.objects.filter(pk=soon.pk).update(
         expires_at=timezone.now() + dt.timedelta(minutes=5)
     )
-    CivitaiToken.objects.filter(pk=old.pk).update(
-        refresh_token_issued_at=timezone.now() - dt.timedelta(days=25)
-    )
-    before = {token.pk: stored_pair(token) for token in (soon, later, old)}
+    age_refresh_token(old, 25)
+    # Signed in yesterday, gone since: its access token died long ago but nothing is at risk.
+    age_refresh_token(idle, 1, dead_for=DAY - 3600)
+    # Gone for 25 days: the refresh token is at risk even though the access token is dead.
+    age_refresh_token(old_idle, 25, dead_for=25 * DAY - 3600)
+    before = {token.pk: stored_pair(token) for token in (soon, later, old, idle, old_idle)}
 
     result, error = run("--rate", "0")
 
     assert error is None
     assert result == {
-        "due": 2,
-        "refreshed": 2,
+        "due": 3,
+        "refreshed": 3,
         "skipped": 0,
         "failed": 0,
         "rate_limited_retries": 0,
@@ -77,13 +83,92 @@ def test_refreshes_only_what_is_due(civitai_site: Any) -> None:
         "dry_run": False,
         "failures": [],
     }
-    assert stored_pair(later) == before[later.pk]
-    for token in (soon, old):
+    for token in (later, idle):
+        assert stored_pair(token) == before[token.pk]
+    for token in (soon, old, old_idle):
         access, refresh, *_ = stored_pair(token)
         assert access != before[token.pk][0]
         assert civitai_site.is_token_active(access)
         assert civitai_site.is_token_active(refresh)
-    assert civitai_site.count("token", grant="refresh_token") == 2
+    assert civitai_site.count("token", grant="refresh_token") == 3
+
+
+def test_an_access_token_that_died_long_ago_is_not_due_by_itself(civitai_site: Any) -> None:
+    (token,) = many(civitai_site, 1)
+    age_refresh_token(token, 3, dead_for=3 * DAY - 3600)
+    for window in ("900", "86400"):
+        assert run("--rate", "0", "--dry-run", "--within", window)[0]["due"] == 0
+        assert run("--rate", "0", "--within", window)[0]["refreshed"] == 0
+    assert run("--rate", "0", "--dry-run", "--refresh-age", "2")[0]["due"] == 1
+    assert run("--rate", "0", "--dry-run", "--all")[0]["due"] == 1
+    assert civitai_site.count("token") == 0
+
+
+def test_limit_takes_the_most_at_risk_first(civitai_site: Any) -> None:
+    expiring, young, old, oldest, unknown, older = many(civitai_site, 6)
+    CivitaiToken.objects.filter(pk=expiring.pk).update(
+        expires_at=timezone.now() + dt.timedelta(minutes=5)
+    )
+    age_refresh_token(old, 21, dead_for=3600)
+    age_refresh_token(oldest, 29, dead_for=3600)
+    age_refresh_token(unknown, None)
+    age_refresh_token(older, 25)
+    age_refresh_token(young, 10, dead_for=3600)  # not due at all
+
+    def refreshed() -> set[int]:
+        return set(CivitaiToken.objects.filter(generation__gt=0).values_list("pk", flat=True))
+
+    assert run("--rate", "0", "--limit", "3", "--concurrency", "1")[0]["refreshed"] == 3
+    assert refreshed() == {unknown.pk, oldest.pk, older.pk}
+    # The next run finds the three refreshed rows young again and carries on down the list.
+    assert run("--rate", "0", "--dry-run")[0]["due"] == 2
+    assert run("--rate", "0", "--limit", "1")[0]["refreshed"] == 1
+    assert refreshed() == {unknown.pk, oldest.pk, older.pk, old.pk}
+    assert run("--rate", "0")[0]["refreshed"] == 1
+    assert refreshed() == {unknown.pk, oldest.pk, older.pk, old.pk, expiring.pk}
+    assert run("--rate", "0", "--dry-run")[0]["due"] == 0
+
+
+def test_dry_run_counts_what_the_run_refreshes(civitai_site: Any) -> None:
+    tokens = many(civitai_site, 8)
+    for days, token in zip((None, 30, 22, 20.5, 19, 5, 0.5, 0), tokens, strict=True):
+        age_refresh_token(token, days, dead_for=3600 if days and days > 1 else 0)
+    CivitaiToken.objects.filter(pk=tokens[-1].pk).update(
+        expires_at=timezone.now() + dt.timedelta(minutes=10)
+    )
+    planned, _ = run("--rate", "0", "--dry-run")
+    assert civitai_site.count("token") == 0
+    done, error = run("--rate", "0")
+    assert error is None
+    assert planned["due"] == done["due"] == done["refreshed"] == 5
+    assert civitai_site.count("token", grant="refresh_token") == 5
+
+
+def test_chunk_boundaries_and_ties_refresh_every_row_once(
+    civitai_site: Any, monkeypatch: Any
+) -> None:
+    from django_civitai_auth import bulk_refresh
+
+    # Chunks of two rows make every page boundary fall inside a run of equal keys.
+    monkeypatch.setattr(bulk_refresh, "CHUNK_SIZE", 2)
+    tokens = many(civitai_site, 7)
+    same_moment = timezone.now() - dt.timedelta(days=25)
+    CivitaiToken.objects.filter(pk__in=[t.pk for t in tokens[:5]]).update(
+        refresh_token_issued_at=same_moment
+    )
+    age_refresh_token(tokens[5], None)
+    age_refresh_token(tokens[6], None)
+    result, error = run("--rate", "0", "--concurrency", "3")
+    assert error is None
+    assert (result["due"], result["refreshed"]) == (7, 7)
+    assert civitai_site.count("token", grant="refresh_token") == 7
+    # A window wider than a new token's life, then --all: a row the run has just rotated is
+    # due again by its new key, but the run never reads it a second time.
+    for options, requests in ((("--within", str(2 * 3600)), 14), (("--all",), 21)):
+        result, error = run("--rate", "0", "--concurrency", "3", *options)
+        assert error is None
+        assert (result["due"], result["refreshed"]) == (7, 7)
+        assert civitai_site.count("token", grant="refresh_token") == requests
 
 
 def test_window_and_age_options(civitai_site: Any) -> None:
@@ -112,10 +197,10 @@ def test_unknown_user_is_an_error(civitai_site: Any) -> None:
 
 def test_failures_are_reported_by_user_and_make_the_exit_non_zero(civitai_site: Any) -> None:
     good, dead = many(civitai_site, 2)
-    expire(good)
-    expire(dead)
+    age_refresh_token(good, 26, dead_for=3600)  # the older refresh token goes first
+    age_refresh_token(dead, 25, dead_for=3600)
     dead_before = stored_pair(dead)
-    civitai_site.add_fault("token", "server_error")  # first request: the lower pk, "good"
+    civitai_site.add_fault("token", "server_error")  # the first request: "good"'s
 
     result, error = run("--rate", "0", "--concurrency", "1")
 
@@ -177,7 +262,7 @@ def test_rate_budget_spaces_requests() -> None:
 def test_ctrl_c_mid_run_loses_no_token(civitai_site: Any) -> None:
     tokens = many(civitai_site, 24)
     for token in tokens:
-        expire(token)
+        age_refresh_token(token, 25, dead_for=3600)
     civitai_site.latency = 0.25
     env = {
         **os.environ,

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django_civitai_auth.models import CivitaiToken
 from tests.lifecycle import stored_pair, token_for
 
-pytestmark = pytest.mark.django_db
+# Date arithmetic on last_login and bulk deletes differ between databases.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from django_civitai_auth.models import CivitaiToken, TokenStatus
 from tests.lifecycle import ADA, expire, stored_pair, token_for
 from tests.plaintext import assert_no_plaintext
 
-pytestmark = pytest.mark.django_db
+# Conditional UPDATEs, raw SQL compiled per database, ordering: all differ between backends.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ class Command(BaseCommand):
             type=float,
             default=bulk_refresh.DEFAULT_WITHIN_SECONDS,
             metavar="SECONDS",
-            help="refresh access tokens expiring within this many seconds (default 900)",
+            help="refresh live access tokens expiring within this many seconds (default 900)",
         )
         parser.add_argument(
             "--refresh-age",
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             type=int,
             default=bulk_refresh.DEFAULT_CONCURRENCY,
             metavar="N",
-            help="parallel requests (default 4)",
+            help="parallel requests (default 8; with the 20/min budget one would do)",
         )
         parser.add_argument(
             "--rate",
