@@ -31,8 +31,10 @@ HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 60.0
 
 # Run as a script, this folder comes first on sys.path; the repository is what must be there.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
-sys.path.insert(0, str(REPO))
+# Imported as example_project.run_demo (the browser tests reuse stop()), the path is already right.
+if not __package__:
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+    sys.path.insert(0, str(REPO))
 
 from example_project.demo_app import (  # noqa: E402
     CALLBACK_PATH,

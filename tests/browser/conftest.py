@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from example_project.demo_app import DEMO_APP_NAME, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from example_project.run_demo import stop
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGE = REPO / "example_project" / "manage.py"
@@ -172,12 +173,7 @@ def example_site(demo_emulator: Any, tmp_path_factory: pytest.TempPathFactory) -
         wait_for_http(base_url + "/", process, log)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @dataclass
