@@ -7,8 +7,9 @@ column. These receivers work with social-auth's default pipeline, so adding the 
   before the row is written, and keeps them on the instance for the moment of the save;
 - ``post_save`` stores them encrypted in CivitaiToken, creating or updating the account's row.
 
-Whatever saves a Civitai ``UserSocialAuth`` (sign-in, social-core's own refresh, admin, a data
-migration) therefore never writes a token in plaintext.
+Whatever saves a Civitai ``social_django.models.UserSocialAuth`` (sign-in, social-core's own
+refresh, the admin) therefore never writes a token in plaintext. Data migrations are not covered:
+their historical models send no signals to receivers registered for the real class.
 """
 
 from __future__ import annotations
