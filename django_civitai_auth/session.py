@@ -41,8 +41,12 @@ class _CivitaiBearer(AuthBase):
     @sensitive_variables()
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if request.url and self._session.is_civitai(request.url):
-            token = get_access_token(self._session.user, force_refresh=self._session.force_next)
-            self._session.force_next = False
+            token = get_access_token(self._session.user)
+            if token == self._session.refused_token:
+                # Civitai refused this very token: rotate now, unless another caller already
+                # has since the 401 (then the stored token is newer and one rotation is enough).
+                token = get_access_token(self._session.user, force_refresh=True)
+            self._session.refused_token = None
             request.headers["Authorization"] = f"Bearer {token}"
         else:
             request.headers.pop("Authorization", None)
@@ -57,7 +61,8 @@ class CivitaiSession(requests.Session):
         self.user = user
         self.base_url = civitai_settings.api_base_url
         self._civitai_origins = {origin(self.base_url), origin(civitai_settings.base_url)}
-        self.force_next = False
+        # The access token Civitai just answered 401 to, until the retry has been prepared.
+        self.refused_token: str | None = None
         self.auth = _CivitaiBearer(self)
         # No ~/.netrc or proxy environment: credentials come from us alone.
         self.trust_env = False
@@ -82,7 +87,8 @@ class CivitaiSession(requests.Session):
             and _replayable(kwargs)
         ):
             response.close()
-            self.force_next = True
+            sent = response.request.headers.get("Authorization", "")
+            self.refused_token = sent.removeprefix("Bearer ") or None
             response = super().request(method, text_url, *args, **kwargs)
         return response
 

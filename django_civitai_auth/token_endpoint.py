@@ -18,7 +18,6 @@ from social_core.exceptions import (
     SocialAuthBaseException,
 )
 
-from django_civitai_auth.conf import civitai_settings
 from django_civitai_auth.exceptions import CivitaiUnavailable
 from django_civitai_auth.token_response import TokenGrant, parse_token_response
 
@@ -113,10 +112,9 @@ def revoke_refresh_token(refresh_token: str, uid: str, *, backend: Any = None) -
     """Ask Civitai to revoke ``refresh_token``; True when a call was made and answered 2xx.
 
     Civitai answers ``200 {}`` whether or not anything was revoked, so True proves only that
-    the request arrived. Raises CivitaiRateLimited / CivitaiUnavailable on failure.
+    the request arrived. False for a public app, which the backend does not let call /revoke.
+    Raises CivitaiRateLimited / CivitaiUnavailable on failure.
     """
-    if civitai_settings.is_public_client:
-        return False
     backend = backend or load_backend()
     try:
         result = backend.revoke_token(refresh_token, uid)

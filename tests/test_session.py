@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from django_civitai_auth import ReauthenticationRequired, civitai_session
+from django_civitai_auth import ReauthenticationRequired, civitai_session, get_access_token
 from django_civitai_auth.session import origin
 from tests.lifecycle import ADA, expire, stored_pair, token_for
 
@@ -149,3 +149,19 @@ def test_the_api_lives_on_civitai_com_when_oauth_is_on_auth_civitai_com(settings
     assert civitai_settings.api_base_url == "http://127.0.0.1:8765"
     settings.CIVITAI_AUTH_API_BASE_URL = "https://api.example.test/"
     assert civitai_settings.api_base_url == "https://api.example.test"
+
+
+def test_a_401_after_another_caller_rotated_costs_no_second_rotation(civitai_site: Any) -> None:
+    token = token_for(civitai_site)
+    civitai_site.clock.advance(3601)  # the stored access token dies at Civitai
+
+    def another_process_rotates(response: Any, *args: Any, **kwargs: Any) -> None:
+        # Runs as the 401 arrives: someone else refreshes before our retry is prepared.
+        if response.status_code == 401:
+            get_access_token(token.user, force_refresh=True)
+
+    with civitai_session(token.user) as session:
+        session.hooks["response"].append(another_process_rotates)
+        response = session.get("/api/auth/oauth/userinfo")
+    assert response.status_code == 200
+    assert civitai_site.count("token", grant="refresh_token") == 1

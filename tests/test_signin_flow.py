@@ -316,3 +316,16 @@ def test_pipeline_failure_after_create_user_rolls_everything_back(
     assert not User.objects.exists()
     assert not UserSocialAuth.objects.exists()
     assert not CivitaiToken.objects.exists()
+
+
+def test_the_stored_scope_is_what_civitai_granted_not_what_was_asked(
+    client: Client, civitai_site: CivitaiEmulator, settings: Any
+) -> None:
+    # Civitai always adds UserRead, so asking for AIServicesRead alone is granted 16385.
+    settings.SOCIAL_AUTH_CIVITAI_SCOPE = "AIServicesRead"
+
+    sign_in(client, civitai_site)
+
+    token = CivitaiToken.objects.get()
+    assert token.scope == int(Scope.UserRead | Scope.AIServicesRead) == 16385
+    assert token.has_scope(Scope.UserRead)

@@ -156,4 +156,6 @@ def login_post(form: Mapping[str, Sequence[str]], context: FlowContext) -> Reply
 
 def _safe_return_url(url: str) -> str:
     # Only paths on the emulator itself: the sign-in page must not become an open redirect.
-    return url if url.startswith("/") and not url.startswith("//") else "/"
+    # Browsers read a backslash as a slash, so "/\\evil.example" is "//evil.example" to them.
+    on_this_host = url.startswith("/") and not url.startswith("//") and "\\" not in url
+    return url if on_this_host else "/"

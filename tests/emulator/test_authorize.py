@@ -290,10 +290,13 @@ def test_sign_in_rejects_an_unknown_demo_user(client: Client) -> None:
         client.emu.sign_in_and_authorize(client.authorize_url(), username="nobody")
 
 
-def test_sign_in_return_url_stays_on_the_emulator(emu: CivitaiEmulator) -> None:
+@pytest.mark.parametrize(
+    "return_url", ["//evil.example/", "/\\evil.example/", "https://evil.example/"]
+)
+def test_sign_in_return_url_stays_on_the_emulator(emu: CivitaiEmulator, return_url: str) -> None:
     response = requests.post(
         emu.base_url + "/login",
-        data={"user_id": "12345", "return_url": "//evil.example/"},
+        data={"user_id": "12345", "return_url": return_url},
         allow_redirects=False,
         timeout=10,
     )
