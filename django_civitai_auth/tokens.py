@@ -8,6 +8,7 @@ CIVITAI_AUTH_REFRESH_LEEWAY of expiry it is rotated through the single-flight en
 from __future__ import annotations
 
 import functools
+import logging
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
@@ -17,6 +18,8 @@ from django.views.decorators.debug import sensitive_variables
 from django_civitai_auth.conf import civitai_settings
 from django_civitai_auth.exceptions import CivitaiUnavailable, ReauthenticationRequired
 from django_civitai_auth.models import CivitaiToken, TokenStatus
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -89,6 +92,15 @@ def get_access_token(user: UserLike, *, force_refresh: bool = False) -> str:
 
     from django_civitai_auth.refresh import refresh_access_token
 
+    if _inside_a_callers_transaction():
+        logger.warning(
+            "Refreshing the Civitai token of user %s inside a database transaction "
+            "(transaction.atomic or ATOMIC_REQUESTS): the new pair is stored only when that "
+            "transaction commits, a rollback loses it (Civitai has already spent the old refresh "
+            "token), and on SQLite the write lock is held while Civitai answers. Call "
+            "get_access_token outside atomic blocks (e.g. @transaction.non_atomic_requests).",
+            token.user_id,
+        )
     try:
         return refresh_access_token(token).access_token
     except CivitaiUnavailable:
@@ -106,6 +118,16 @@ def _get_access_token_in_worker(user: UserLike, force_refresh: bool) -> str:
     finally:
         # Worker threads outlive the request; respect CONN_MAX_AGE for their connections.
         close_old_connections()
+
+
+def _inside_a_callers_transaction() -> bool:
+    """True inside transaction.atomic or ATOMIC_REQUESTS, not counting Django's test wrappers.
+
+    Django marks the atomic blocks its TestCase (and pytest-django) wrap each test in with
+    ``_from_testcase``, the same flag its own ``durable=True`` check relies on.
+    """
+    connection = connections[router.db_for_write(CivitaiToken)]
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
 
 
 async def aget_access_token(user: UserLike, *, force_refresh: bool = False) -> str:
