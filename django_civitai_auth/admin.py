@@ -71,8 +71,9 @@ class CivitaiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Revoke at Civitai and delete", permissions=["delete"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[CivitaiToken]) -> None:
+        # Only the keys: each row's current token is read at the moment it is revoked.
         outcomes = revoke_and_delete(
-            list(queryset.select_related("social_auth").order_by("pk")), reason="admin"
+            list(queryset.order_by("pk").values_list("pk", flat=True)), reason="admin"
         )
         self.message_user(request, f"{len(outcomes)} token(s) revoked and deleted.")
         for outcome in outcomes:

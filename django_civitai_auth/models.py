@@ -100,14 +100,18 @@ def new_pair_changes(grant: TokenGrant, now: dt.datetime) -> dict[str, Any]:
     """The column updates that install a new token pair from Civitai, for ``QuerySet.update``.
 
     The row becomes ACTIVE and its ``generation`` moves on, which is what callers waiting on a
-    refresh watch for. An answer without a refresh token keeps the stored one, and an answer
-    without a scope keeps the stored scope.
+    refresh watch for. The refresh lease is cleared too: a new pair ends any rotation in flight
+    (a sign-in during a refresh would otherwise leave a lease nobody releases, blocking every
+    refresh until it ran out). An answer without a refresh token keeps the stored one, and an
+    answer without a scope keeps the stored scope.
     """
     changes: dict[str, Any] = {
         "access_token": grant.access_token,
         "expires_at": grant.expires_at,
         "status": TokenStatus.ACTIVE,
         "generation": F("generation") + 1,
+        "refresh_claim": "",
+        "refresh_claimed_until": None,
         "updated_at": now,
     }
     if grant.refresh_token:

@@ -14,6 +14,9 @@ servers, on PostgreSQL and SQLite alike:
 4. Transient failure: the holder releases the lease and leaves the pair untouched; callers
    waiting on that attempt get CivitaiUnavailable too, so an outage costs one request, not one
    per caller. invalid_grant: the row is marked REAUTH_REQUIRED, its tokens cleared.
+5. A new sign-in while Civitai answers installs its own pair and ends the lease (the holder
+   then returns the sign-in's access token); a sign-out deletes the row (the holder raises
+   ReauthenticationRequired). Either way the holder's pair is never stored, so it revokes it.
 
 The lease lasts ``lease_seconds()`` (three HTTP timeouts plus five seconds), so it outlives any
 call the holder can still be making. If the holder dies mid-call the lease runs out and the
@@ -38,7 +41,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from django_civitai_auth import signals, token_endpoint
+from django_civitai_auth import revocation, signals, token_endpoint
 from django_civitai_auth.conf import civitai_settings
 from django_civitai_auth.exceptions import CivitaiUnavailable, ReauthenticationRequired
 from django_civitai_auth.models import CivitaiToken, TokenStatus, new_pair_changes
@@ -183,25 +186,29 @@ def _with_retries(update: Any) -> int:
 
 
 def _store(token: CivitaiToken, seen: int, grant: TokenGrant) -> str:
-    changes = {
-        **new_pair_changes(grant, timezone.now()),
-        "refresh_claim": "",
-        "refresh_claimed_until": None,
-    }
+    # new_pair_changes also clears the lease: ours, and any later one of a holder whose lease
+    # ran out (see the next comment).
+    changes = new_pair_changes(grant, timezone.now())
     # Guarded by the generation we saw, not by our claim: if our lease ran out and someone else
     # claimed it, Civitai still accepted *our* use of the refresh token, so ours is the live pair.
     stored = _with_retries(
         lambda: CivitaiToken.objects.filter(pk=token.pk, generation=seen).update(**changes)
     )
     fresh = _reread(token.pk)
-    if not stored or fresh is None:
-        # The row was deleted (sign-out, disconnect) while Civitai answered.
-        raise ReauthenticationRequired(
-            "This user's Civitai tokens were removed during the refresh; ask them to sign in.",
-            user_id=token.user_id,
-        )
-    signals.token_refreshed.send(sender=CivitaiToken, token=fresh, user_id=fresh.user_id)
-    return grant.access_token
+    if stored and fresh is not None:
+        signals.token_refreshed.send(sender=CivitaiToken, token=fresh, user_id=fresh.user_id)
+        return grant.access_token
+    # While Civitai answered, the row was deleted (sign-out, disconnect) or given a newer pair
+    # (a new sign-in). The pair Civitai just issued is live and this is its only copy: revoke
+    # it, or it would stay usable at Civitai for 30 days with nobody able to revoke it.
+    revocation.revoke_unstored_pair(token, grant.refresh_token)
+    if fresh is not None and fresh.status == TokenStatus.ACTIVE:
+        access_token: str = fresh.access_token
+        return access_token
+    raise ReauthenticationRequired(
+        "This user's Civitai tokens were removed during the refresh; ask them to sign in.",
+        user_id=token.user_id,
+    )
 
 
 def _mark_reauthentication_required(token: CivitaiToken, seen: int) -> str:
@@ -216,7 +223,8 @@ def _mark_reauthentication_required(token: CivitaiToken, seen: int) -> str:
         )
     )
     if not marked:
-        # Someone stored a newer pair meanwhile (only possible after a lease ran out): use it.
+        # Someone stored a newer pair meanwhile (a new sign-in, or another holder after our
+        # lease ran out): use it.
         current = _reread(token.pk)
         if current is not None and current.status == TokenStatus.ACTIVE:
             access_token: str = current.access_token

@@ -4,6 +4,10 @@ Civitai answers ``200 {}`` to every well-formed revoke request, whether or not i
 anything, so the answer proves nothing: the local rows are deleted in every case, also when
 Civitai cannot be reached (the outcome says so). A public app cannot authenticate to the revoke
 endpoint at all and only deletes locally.
+
+Every path (sign-out, the admin action, ``civitai_revoke``, cascades) deletes the row first and
+revokes the refresh token the row held at that moment, never a copy read earlier, so a refresh
+that happened in between cannot leave its new grant live at Civitai.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import contextvars
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -34,6 +39,7 @@ _revoking: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
     "civitai_revoking", default=frozenset()
 )
 _RATE_LIMIT_RETRIES = 3
+_TAKE_ATTEMPTS = 5
 _RATE_LIMIT_PAUSE = 10.0
 
 REVOKED = "revoked"  # Civitai received the revoke request (its 200 proves no more than that)
@@ -125,40 +131,102 @@ def send_revocation(
     return UNREACHABLE
 
 
+# Hidden from error reports with every frame below it: the row's plaintext passes through.
+@sensitive_variables()
+def revoke_row(
+    pk: int, *, reason: str, budget: RateBudget | None = None, backend: Any = None
+) -> RevokeOutcome | None:
+    """Take one row out of play, then revoke at Civitai the refresh token it held at that moment.
+
+    The row is re-read and deleted in one short transaction, locked where the database can, so
+    the token sent is the one stored *now*: a row read minutes earlier (a chunk of the command,
+    an admin selection) may have been refreshed since, and revoking its old, already-rotated
+    token would leave the new grant live at Civitai for 30 days. A refresh still in flight finds
+    the row gone and revokes the pair it was given (refresh.py). The call to Civitai comes after
+    that transaction, so no lock is held across it unless the caller has a transaction open.
+    Returns None when the row was already gone (whoever deleted it revoked it).
+    """
+    taken = _take_row(pk)
+    if taken is None:
+        return None
+    row, secret = taken
+    result = send_revocation(secret, budget=budget, backend=backend)
+    signals.token_revoked.send(sender=CivitaiToken, token=row, user_id=row.user_id, reason=reason)
+    return RevokeOutcome(pk, row.user_id, result)
+
+
+@sensitive_variables()
+def _take_row(pk: int) -> tuple[CivitaiToken, _Secret | None] | None:
+    """Delete one row and return it with its current refresh token; None if already gone."""
+    for attempt in range(_TAKE_ATTEMPTS):
+        try:
+            with _revoking_rows([pk]), transaction.atomic():
+                row = CivitaiToken.objects.select_for_update().filter(pk=pk).first()
+                if row is None:
+                    return None
+                secret = _secret_of(row)
+                CivitaiToken.objects.filter(pk=pk).delete()
+                return row, secret
+        except OperationalError:
+            # SQLite cannot lock the row: its read-then-delete fails at once ("database is
+            # locked") when a refresh wrote in between. Read again: that is the token to revoke.
+            if attempt == _TAKE_ATTEMPTS - 1 or transaction.get_connection().in_atomic_block:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def revoke_and_delete(
-    tokens: Iterable[CivitaiToken],
+    pks: Iterable[int],
     *,
     reason: str,
     budget: RateBudget | None = None,
     backend: Any = None,
 ) -> list[RevokeOutcome]:
-    """Revoke each row's refresh token at Civitai, then delete the row, whatever Civitai said."""
+    """Revoke and delete each row (``revoke_row``), whatever Civitai says; one outcome per row.
+
+    Only primary keys are taken: each row is read again when its turn comes.
+    """
     outcomes = []
-    for token in tokens:
-        result = send_revocation(_secret_of(token), budget=budget, backend=backend)
-        signals.token_revoked.send(
-            sender=CivitaiToken, token=token, user_id=token.user_id, reason=reason
-        )
-        with _revoking_rows([token.pk]):
-            CivitaiToken.objects.filter(pk=token.pk).delete()
-        outcomes.append(RevokeOutcome(token.pk, token.user_id, result))
+    for pk in pks:
+        outcome = revoke_row(pk, reason=reason, budget=budget, backend=backend)
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
 
 
 def revoke_user_tokens(user_id: Any, *, reason: str) -> list[RevokeOutcome]:
     """Revoke and delete every Civitai token row of one user."""
-    rows = CivitaiToken.objects.filter(user_id=user_id).select_related("social_auth")
-    return revoke_and_delete(list(rows), reason=reason)
+    pks = CivitaiToken.objects.filter(user_id=user_id).order_by("pk").values_list("pk", flat=True)
+    return revoke_and_delete(list(pks), reason=reason)
+
+
+# Hidden from error reports with every frame below it (sensitive_variables).
+@sensitive_variables()
+def revoke_unstored_pair(token: CivitaiToken, refresh_token: str | None) -> str:
+    """Revoke a pair Civitai issued that will never be stored; returns the result, never raises.
+
+    A refresh whose answer arrives after the row was deleted or given a newer pair (a sign-out,
+    a disconnect, a new sign-in) holds the only copy of that pair: nobody could revoke it later.
+    """
+    if not refresh_token:
+        return NOTHING_STORED
+    uid = str(getattr(token.social_auth, "uid", "") or "")
+    return send_revocation(_Secret(refresh_token, uid))
 
 
 def revoke_after_commit(token: CivitaiToken, *, reason: str) -> None:
     """For a row about to be deleted by someone else (a cascade): revoke once that commits.
 
-    The plaintext is read now, while the row still exists, and the call is made after the
-    deleting transaction commits, so no transaction stays open across it and a rolled-back
-    deletion revokes nothing.
+    The plaintext is read now, locked where the database can, from the row as it is stored in
+    the deleting transaction: the instance the deletion collected may predate a refresh, and
+    a refresh that comes after the lock finds the row gone and revokes its own pair. The call
+    is made after the deleting transaction commits, so no transaction stays open across it and
+    a rolled-back deletion revokes nothing.
     """
-    secret = _secret_of(token)
+    with transaction.atomic():
+        current = CivitaiToken.objects.select_for_update().filter(pk=token.pk).first()
+        secret = _secret_of(current if current is not None else token)
     user_id = token.user_id
 
     def send() -> None:
@@ -228,10 +296,12 @@ def revoke_selected(
     budget = RateBudget(rate)
     backend = None if civitai_settings.is_public_client else token_endpoint.load_backend()
     last_pk = 0
+    # Only primary keys are read a chunk at a time: a row's token is read when it is revoked,
+    # which at 20 a minute can be ten minutes after its chunk was read.
     while chunk := list(
-        rows.filter(pk__gt=last_pk).order_by("pk").select_related("social_auth")[:chunk_size]
+        rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:chunk_size]
     ):
-        last_pk = chunk[-1].pk
+        last_pk = chunk[-1]
         report.outcomes.extend(
             revoke_and_delete(chunk, reason="command", budget=budget, backend=backend)
         )

@@ -11,8 +11,8 @@ from django.dispatch import Signal
 # Sent after a refresh stored a new token pair, once per rotation, by the process that did it.
 token_refreshed = Signal()
 
-# Sent after the tokens were sent to Civitai's revoke endpoint (or skipped, for a public app)
-# and just before the local copy is deleted; ``reason`` says why (logout, disconnect, ...).
+# Sent once the row is deleted and its refresh token sent to Civitai's revoke endpoint (or the
+# call skipped, for a public app); ``reason`` says why (logout, deleted, or the command's).
 token_revoked = Signal()
 
 # Sent when Civitai refused a refresh (invalid_grant) and the row was marked REAUTH_REQUIRED:

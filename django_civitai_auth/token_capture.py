@@ -25,7 +25,11 @@ from social_django.models import UserSocialAuth
 
 from django_civitai_auth.backends import CivitaiOAuth2
 from django_civitai_auth.models import CivitaiToken, TokenStatus, new_pair_changes
-from django_civitai_auth.token_response import TokenGrant, parse_token_response
+from django_civitai_auth.token_response import (
+    DEFAULT_EXPIRES_IN,
+    TokenGrant,
+    parse_token_response,
+)
 
 PROVIDER = CivitaiOAuth2.name
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
@@ -69,7 +73,7 @@ def store_captured_tokens(
         {
             "access_token": captured["access_token"],
             "refresh_token": captured.get("refresh_token") or None,
-            "expires_in": extra.get("expires_in") or 3600,
+            "expires_in": extra.get("expires_in") or DEFAULT_EXPIRES_IN,
             "scope": extra.get("scope"),
         }
     )
@@ -80,8 +84,9 @@ def store_captured_tokens(
 def store_grant(social: UserSocialAuth, grant: TokenGrant) -> CivitaiToken:
     """Create or update the account's CivitaiToken from a sign-in's token response.
 
-    A new sign-in makes the row ACTIVE again and bumps ``generation``. An answer without a
-    refresh token keeps the stored one rather than erasing it.
+    A new sign-in makes the row ACTIVE again, bumps ``generation`` and ends any refresh in
+    flight (its holder then finds the newer pair and uses it). An answer without a refresh
+    token keeps the stored one rather than erasing it.
     """
     now = timezone.now()
     with transaction.atomic():

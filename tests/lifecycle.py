@@ -83,3 +83,12 @@ def stored_pair(token: CivitaiToken) -> tuple[str, str, str | None, str | None]:
         row.__dict__.get("access_token"),
         row.__dict__.get("refresh_token"),
     )
+
+
+def live_tokens(emulator: CivitaiEmulator, civitai_user_id: int = ADA) -> list[str]:
+    """The kinds of the tokens Civitai would still accept for this account (none is the goal)."""
+    return [
+        token.kind
+        for token in emulator.issued_tokens(civitai_user_id)
+        if emulator.is_token_active(token.value)
+    ]

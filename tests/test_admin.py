@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from django_civitai_auth import get_access_token, signals
 from django_civitai_auth.models import CivitaiToken
-from tests.lifecycle import expire, stored_pair, token_for
+from tests.lifecycle import expire, live_tokens, stored_pair, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,10 +65,10 @@ def test_there_is_no_add_page(admin_browser: Client) -> None:
     assert response.status_code == 403
 
 
-def _act(client: Client, action: str, token: CivitaiToken) -> str:
+def _act(client: Client, action: str, *tokens: CivitaiToken) -> str:
     response = client.post(
         reverse("admin:django_civitai_auth_civitaitoken_changelist"),
-        {"action": action, "_selected_action": [token.pk]},
+        {"action": action, "_selected_action": [token.pk for token in tokens]},
         follow=True,
     )
     assert response.status_code == 200
@@ -99,4 +100,29 @@ def test_revoke_action(civitai_site: Any, admin_browser: Client) -> None:
     html = _act(admin_browser, "revoke_selected", token)
     assert "1 token(s) revoked and deleted" in html
     assert not civitai_site.is_token_active(refresh)
+    assert not CivitaiToken.objects.exists()
+
+
+@pytest.mark.postgres  # the row is re-read under SELECT ... FOR UPDATE there
+def test_revoke_action_revokes_the_pair_stored_when_it_reaches_the_row(
+    civitai_site: Any, admin_browser: Client
+) -> None:
+    # The action gets the selected rows up front; a refresh of the second row while the first
+    # is being revoked must not leave the second row's new pair live at Civitai.
+    first, second = (token_for(civitai_site, civitai_user_id=uid) for uid in (12345, 23456))
+
+    def user_is_active_meanwhile(sender: Any, user_id: Any, **kwargs: Any) -> None:
+        if user_id == first.user_id:
+            get_access_token(second.user, force_refresh=True)
+
+    signals.token_revoked.connect(user_is_active_meanwhile, weak=False)
+    try:
+        html = _act(admin_browser, "revoke_selected", first, second)
+    finally:
+        signals.token_revoked.disconnect(user_is_active_meanwhile)
+
+    assert "2 token(s) revoked and deleted" in html
+    assert civitai_site.count("token", grant="refresh_token") == 1
+    assert live_tokens(civitai_site, 12345) == []
+    assert live_tokens(civitai_site, 23456) == []
     assert not CivitaiToken.objects.exists()

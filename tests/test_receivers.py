@@ -13,8 +13,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from django_civitai_auth import get_access_token
 from django_civitai_auth.models import CivitaiToken
-from tests.lifecycle import stored_pair, token_for
+from tests.lifecycle import live_tokens, stored_pair, token_for
 from tests.signin import sign_in
 
 # on_commit hooks and rolled-back deletions depend on the database's transactions.
@@ -114,3 +115,14 @@ def test_a_rolled_back_deletion_revokes_nothing(civitai_site: Any) -> None:
         delete_then_fail()
     assert civitai_site.count("revoke") == 0
     assert civitai_site.is_token_active(stored_pair(token)[1])
+
+
+def test_deleting_a_row_read_before_a_refresh_revokes_the_refreshed_pair(civitai_site: Any) -> None:
+    token = token_for(civitai_site)
+    stale = CivitaiToken.objects.get(pk=token.pk)  # what a deletion may have collected
+    get_access_token(token.user, force_refresh=True)
+    refreshed = stored_pair(token)[1]
+    stale.delete()
+    assert civitai_site.count("revoke") == 1
+    assert not civitai_site.is_token_active(refreshed)
+    assert live_tokens(civitai_site, int(token.social_auth.uid)) == []

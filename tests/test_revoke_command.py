@@ -11,8 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from django_civitai_auth import get_access_token, signals
 from django_civitai_auth.models import CivitaiToken
-from tests.lifecycle import stored_pair, token_for
+from tests.lifecycle import live_tokens, stored_pair, token_for
 
 # Date arithmetic on last_login and bulk deletes differ between databases.
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -131,3 +132,31 @@ def test_a_429_is_retried(civitai_site: Any, three: list[CivitaiToken], monkeypa
     result = run("--user", three[0].user.username)
     assert result["revoked_at_civitai"] == 1
     assert not civitai_site.is_token_active(refresh)
+
+
+def test_a_token_refreshed_after_its_chunk_was_read_is_revoked_as_it_is_now(
+    civitai_site: Any, three: list[CivitaiToken]
+) -> None:
+    # The command reads rows a chunk at a time and may reach the last row minutes later; a
+    # refresh in between rotates that row's pair. Here the refresh happens at the exact moment
+    # the first row of the chunk is done, so the second row's pair changes after it was read.
+    first, second, _third = three
+    refreshed: list[str] = []
+
+    def user_is_active_meanwhile(sender: Any, user_id: Any, **kwargs: Any) -> None:
+        if user_id == first.user_id:
+            get_access_token(second.user, force_refresh=True)
+            refreshed.append(stored_pair(second)[1])
+
+    signals.token_revoked.connect(user_is_active_meanwhile, weak=False)
+    try:
+        result = run("--user", first.user.username, "--user", second.user.username)
+    finally:
+        signals.token_revoked.disconnect(user_is_active_meanwhile)
+
+    assert refreshed, "the second row was not refreshed between read and revoke"
+    assert (result["deleted"], result["revoked_at_civitai"]) == (2, 2)
+    assert not civitai_site.is_token_active(refreshed[0])
+    assert live_tokens(civitai_site, int(first.social_auth.uid)) == []
+    assert live_tokens(civitai_site, int(second.social_auth.uid)) == []
+    assert list(CivitaiToken.objects.values_list("pk", flat=True)) == [three[2].pk]

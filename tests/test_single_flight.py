@@ -18,12 +18,20 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 from django.utils import timezone
 
-from django_civitai_auth import CivitaiUnavailable, get_access_token
-from django_civitai_auth.models import CivitaiToken
+from django_civitai_auth import (
+    CivitaiUnavailable,
+    ReauthenticationRequired,
+    get_access_token,
+    token_endpoint,
+)
+from django_civitai_auth.models import CivitaiToken, TokenStatus
 from django_civitai_auth.refresh import RefreshInProgress, lease_seconds, refresh_access_token
-from tests.lifecycle import expire, stored_pair, token_for
+from django_civitai_auth.token_response import TokenGrant
+from tests.lifecycle import ADA, expire, live_tokens, stored_pair, token_for
+from tests.signin import sign_in
 
 CONTENDERS = 16
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,3 +198,100 @@ def test_without_waiting_a_held_lease_is_reported(civitai_site: Any) -> None:
 def test_the_lease_outlives_any_http_call(settings: Any) -> None:
     settings.CIVITAI_AUTH_HTTP_TIMEOUT = 10
     assert lease_seconds() >= 2 * 10 + 5
+
+
+def _when_civitai_has_answered(monkeypatch: Any, action: Any) -> list[str]:
+    """Run ``action`` after Civitai rotated the pair and before the holder stores it.
+
+    Wraps the one seam between the two (token_endpoint.refresh_grant) so the interleaving is
+    exact; the refresh request itself still goes to the emulator over HTTP. Returns a list that
+    receives the refresh token Civitai issued to the holder.
+    """
+    issued: list[str] = []
+    real_refresh_grant = token_endpoint.refresh_grant
+
+    def refresh_then_act(refresh_token: str, **kwargs: Any) -> TokenGrant:
+        grant = real_refresh_grant(refresh_token, **kwargs)
+        issued.append(grant.refresh_token or "")
+        action()
+        return grant
+
+    monkeypatch.setattr(token_endpoint, "refresh_grant", refresh_then_act)
+    return issued
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_in_during_a_refresh_wins_and_ends_the_rotation(
+    civitai_site: Any, monkeypatch: Any
+) -> None:
+    client = Client()
+    user = sign_in(client, civitai_site)
+    token = CivitaiToken.objects.get(user=user)
+    expire(token)
+    issued = _when_civitai_has_answered(monkeypatch, lambda: sign_in(Client(), civitai_site))
+
+    value = get_access_token(user)
+
+    signed_in_access, signed_in_refresh, *_ = stored_pair(token)
+    assert value == signed_in_access  # the newer pair from the sign-in, not an error
+    row = CivitaiToken.objects.get(pk=token.pk)
+    assert row.status == TokenStatus.ACTIVE
+    assert (row.refresh_claim, row.refresh_claimed_until) == ("", None)
+    # The pair Civitai gave the holder is never stored, so it must not stay live either.
+    assert issued
+    assert not civitai_site.is_token_active(issued[0])
+    assert civitai_site.is_token_active(signed_in_refresh)
+    monkeypatch.undo()
+    # No leftover lease: the next rotation happens at once instead of waiting for it to expire.
+    assert get_access_token(user, force_refresh=True) != value
+    assert civitai_site.count("token", grant="refresh_token") == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_out_during_a_refresh_leaves_no_live_grant(
+    civitai_site: Any, monkeypatch: Any
+) -> None:
+    client = Client()
+    user = sign_in(client, civitai_site)
+    expire(CivitaiToken.objects.get(user=user))
+    issued = _when_civitai_has_answered(monkeypatch, client.logout)
+
+    with pytest.raises(ReauthenticationRequired):
+        get_access_token(user)
+
+    assert issued
+    assert not civitai_site.is_token_active(issued[0])
+    assert live_tokens(civitai_site, ADA) == []
+    assert not CivitaiToken.objects.filter(user=user).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_revocation_racing_a_refresh_leaves_no_live_grant(civitai_site: Any) -> None:
+    from django_civitai_auth.revocation import revoke_user_tokens
+
+    token = token_for(civitai_site)
+    expire(token)
+    # Slow answers make the two overlap; whichever order they end up in, nothing stays live.
+    civitai_site.latency = 0.3
+    outcomes: list[object] = []
+
+    def refresh() -> None:
+        try:
+            outcomes.append(get_access_token(token.user_id))
+        except ReauthenticationRequired as error:
+            outcomes.append(error)
+        finally:
+            connections.close_all()
+
+    refresher = threading.Thread(target=refresh)
+    refresher.start()
+    time.sleep(0.1)  # lets the refresher claim the lease first, usually; not needed for the result
+    revoke_user_tokens(token.user_id, reason="logout")
+    refresher.join(30)
+
+    assert len(outcomes) == 1
+    assert live_tokens(civitai_site, ADA) == []
+    assert not CivitaiToken.objects.exists()
