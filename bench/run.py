@@ -284,7 +284,7 @@ def bench_bulk(args: argparse.Namespace, workdir: Path) -> bool:
     )
     print(
         f"   {ours:.1f} s ({n / ours:.0f}/s, --concurrency {args.concurrency}) vs {baseline} "
-        f"for a sequential UserSocialAuth.refresh_token loop over {sample} users: "
+        f"for a sequential UserSocialAuth.refresh_token loop over {n} users: "
         f"{speedup:.1f}x faster (target >= 10x)"
     )
     print(
